@@ -1,0 +1,432 @@
+/*
+** ember.h — the public C interface of ember, an embeddable LLM inference library.
+**
+** This header is the whole contract between ember and a host program. It is C99, uses no
+** C++ types, and is designed for a stable ABI:
+**
+**   - Every object is an opaque handle (ember_model, ember_session, the option objects).
+**     No struct is ever passed or returned by value, and no struct layout is public, so
+**     later releases can add fields without breaking binaries built against this one.
+**   - Options are set through typed setter functions on opaque option objects.
+**   - Every fallible function returns an ember_status. The numeric values of the status
+**     codes are fixed forever; new codes may be added. When a call fails, a message that
+**     names the problem is available from ember_last_error() on the same thread.
+**   - No C++ exception ever crosses this boundary and the library never aborts the host
+**     process on bad input: truncated or hostile model files, invalid UTF-8, out-of-range
+**     token ids, a full context and NULL arguments all come back as status codes.
+**   - Only symbols starting with ember_ are exported from libember.so.0.
+**
+** Threading model, in one paragraph: an ember_model is immutable after ember_model_load()
+** returns and may be shared by any number of threads and sessions. An ember_session (a KV
+** cache plus sampler state) must be used by one thread at a time; the single exception is
+** ember_session_cancel(), which any thread may call at any time while the session exists.
+** Functions that take only option objects are not thread-safe on the same object.
+**
+** Ownership, in one paragraph: every object returned through an out-pointer by a *_create
+** or *_load function is owned by the caller and released with the matching *_free function.
+** Every *_free function accepts NULL. Strings returned as `const char *` are owned by ember
+** and remain valid for the lifetime stated on each function. Buffers passed in are only
+** read (or written) during the call; ember keeps no pointer to them afterwards, except the
+** user-data pointers of callbacks, which are passed back verbatim.
+*/
+#ifndef EMBER_EMBER_H
+#define EMBER_EMBER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#  if defined(EMBER_BUILDING_LIBRARY)
+#    define EMBER_API __declspec(dllexport)
+#  else
+#    define EMBER_API
+#  endif
+#else
+#  define EMBER_API __attribute__((visibility("default")))
+#endif
+
+/* ======================================================================================
+** Version
+** ==================================================================================== */
+
+/*
+** The version of the header the host was compiled against. Compare with ember_version()
+** at run time to detect a mismatched shared library. Within one major version the ABI is
+** only ever extended, never changed.
+*/
+#define EMBER_VERSION_MAJOR 0
+#define EMBER_VERSION_MINOR 1
+#define EMBER_VERSION_PATCH 0
+#define EMBER_VERSION_STRING "0.1.0"
+/* MAJOR*1000000 + MINOR*1000 + PATCH */
+#define EMBER_VERSION_NUMBER 1000
+
+/*
+** Returns the library's version as a static string such as "0.1.0". Never NULL; the
+** string lives as long as the process. Thread-safe.
+*/
+EMBER_API const char *ember_version(void);
+
+/* Returns the library's EMBER_VERSION_NUMBER. Thread-safe. */
+EMBER_API int32_t ember_version_number(void);
+
+/* ======================================================================================
+** Status codes and errors
+** ==================================================================================== */
+
+/*
+** Every fallible call returns one of these. The values are part of the ABI and never
+** change; new codes may be added at the end, so hosts should treat unknown non-zero
+** values as failures.
+*/
+typedef int32_t ember_status;
+#define EMBER_OK 0
+/* A NULL handle or pointer, a value out of range, an unknown option. */
+#define EMBER_ERR_INVALID_ARGUMENT 1
+/* The file could not be opened, read or mapped. */
+#define EMBER_ERR_IO 2
+/* The model file or directory is malformed (truncated, lying headers, bad offsets...). */
+#define EMBER_ERR_INVALID_MODEL 3
+/* Well-formed but not supported: an unknown architecture, tensor type or tokenizer. */
+#define EMBER_ERR_UNSUPPORTED 4
+/* An allocation failed or would exceed a configured memory limit. */
+#define EMBER_ERR_OUT_OF_MEMORY 5
+/* The session's context is full; the session is unchanged. */
+#define EMBER_ERR_CONTEXT_FULL 6
+/* ember_session_cancel() stopped the call. The session keeps every token it had
+** fully evaluated before the call was stopped (see each function). */
+#define EMBER_ERR_CANCELLED 7
+/* A token id outside [0, ember_model_n_vocab()). */
+#define EMBER_ERR_INVALID_TOKEN 8
+/* Text that must be UTF-8 is not. */
+#define EMBER_ERR_INVALID_UTF8 9
+/* The caller's buffer is too small; the needed size is reported through the size
+** out-pointer of the call. */
+#define EMBER_ERR_BUFFER_TOO_SMALL 10
+/* A bug in ember. Please report it with the message from ember_last_error(). */
+#define EMBER_ERR_INTERNAL 11
+
+/*
+** Returns a static English name for a status code ("EMBER_OK", "EMBER_ERR_IO", ...), or
+** "EMBER_ERR_UNKNOWN" for a value this version does not know. Never NULL. Thread-safe.
+*/
+EMBER_API const char *ember_status_name(ember_status status);
+
+/*
+** Returns the message of the most recent failed ember call on the calling thread, or ""
+** if none failed yet. Successful calls do not clear it. The string is owned by ember and
+** stays valid until the next ember call on the same thread. Never NULL. Thread-safe (the
+** message is thread-local).
+*/
+EMBER_API const char *ember_last_error(void);
+
+/* ======================================================================================
+** Logging
+** ==================================================================================== */
+
+#define EMBER_LOG_DEBUG 0
+#define EMBER_LOG_INFO 1
+#define EMBER_LOG_WARN 2
+#define EMBER_LOG_ERROR 3
+
+/*
+** A log sink. `message` is a NUL-terminated UTF-8 line without a trailing newline, valid
+** only during the call. The callback may be called from any thread that calls into ember
+** (including the library's worker threads), so it must be thread-safe.
+*/
+typedef void (*ember_log_callback)(void *user_data, int32_t level, const char *message);
+
+/*
+** Installs the process-wide log sink used when a model has no sink of its own. By default
+** ember is silent. Pass callback = NULL to silence it again. Messages below `min_level`
+** are dropped. Thread-safe; takes effect for messages emitted after it returns.
+*/
+EMBER_API void ember_set_log_callback(ember_log_callback callback, void *user_data,
+                                      int32_t min_level);
+
+/* ======================================================================================
+** Model options
+** ==================================================================================== */
+
+typedef struct ember_model_options ember_model_options;
+
+/*
+** Creates a model option object holding the defaults. Returns EMBER_ERR_INVALID_ARGUMENT
+** if `out` is NULL, EMBER_ERR_OUT_OF_MEMORY if allocation fails. Free it with
+** ember_model_options_free(); the options are copied by ember_model_load(), so they may be
+** freed right after it.
+*/
+EMBER_API ember_status ember_model_options_create(ember_model_options **out);
+EMBER_API void ember_model_options_free(ember_model_options *options);
+
+/*
+** Per-model log sink (overrides the global one for messages about this model). The
+** callback must stay callable until the model is freed.
+*/
+EMBER_API ember_status ember_model_options_set_log_callback(ember_model_options *options,
+                                                            ember_log_callback callback,
+                                                            void *user_data, int32_t min_level);
+
+/* Weight handling at load time. */
+#define EMBER_WEIGHTS_AS_STORED 0 /* default: run the file's weights as they are */
+#define EMBER_WEIGHTS_Q8_0 1      /* quantize float weights to Q8_0 while loading */
+#define EMBER_WEIGHTS_Q4_0 2      /* quantize float weights to Q4_0 while loading */
+
+/*
+** Chooses how float (F32/F16/BF16) weights are held in memory. Quantizing at load needs no
+** offline conversion step; already-quantized GGUF weights are never re-quantized.
+** EMBER_ERR_INVALID_ARGUMENT for an unknown value.
+*/
+EMBER_API ember_status ember_model_options_set_weight_format(ember_model_options *options,
+                                                             int32_t weight_format);
+
+/* ======================================================================================
+** Models
+** ==================================================================================== */
+
+typedef struct ember_model ember_model;
+
+/*
+** Loads a model from `path`: either a GGUF file, or a Hugging Face model directory
+** (config.json + *.safetensors [+ model.safetensors.index.json] + tokenizer.json).
+** `options` may be NULL for the defaults. On success *out receives a model the caller
+** owns; on failure *out is set to NULL.
+**
+** The file is memory-mapped and fully validated before any tensor is used: a truncated or
+** hostile file gives EMBER_ERR_INVALID_MODEL with a message naming the problem, never a
+** crash and never an allocation larger than the file because a header said so.
+**
+** Errors: EMBER_ERR_INVALID_ARGUMENT (NULL path or out), EMBER_ERR_IO,
+** EMBER_ERR_INVALID_MODEL, EMBER_ERR_UNSUPPORTED (architecture, tensor type, tokenizer),
+** EMBER_ERR_OUT_OF_MEMORY.
+** Thread safety: any number of models may be loaded concurrently.
+*/
+EMBER_API ember_status ember_model_load(const char *path, const ember_model_options *options,
+                                        ember_model **out);
+
+/*
+** Frees a model. Every session created from it must have been freed first; freeing a model
+** that still has sessions is a host bug that ember detects, logs, and defers: the model's
+** memory is released when its last session is freed. NULL is a no-op.
+*/
+EMBER_API void ember_model_free(ember_model *model);
+
+/*
+** Facts about a loaded model. For a NULL model they return 0 (integers) or "" (strings).
+** Strings live as long as the model. Thread-safe.
+**   n_vocab     — rows of the output layer (every logits vector has this many entries);
+**   n_tokens    — entries of the tokenizer (may be smaller than n_vocab, e.g. Phi-2);
+**   n_ctx_train — the context length the model was trained with;
+**   bos/eos     — token ids, or -1 if the model has none;
+**   architecture — "llama", "mistral", "phi2";
+*/
+EMBER_API int32_t ember_model_n_vocab(const ember_model *model);
+EMBER_API int32_t ember_model_n_tokens(const ember_model *model);
+EMBER_API int32_t ember_model_n_ctx_train(const ember_model *model);
+EMBER_API int32_t ember_model_token_bos(const ember_model *model);
+EMBER_API int32_t ember_model_token_eos(const ember_model *model);
+EMBER_API const char *ember_model_architecture(const ember_model *model);
+/* 1 if the tokenizer adds BOS by default, else 0. */
+EMBER_API int32_t ember_model_adds_bos(const ember_model *model);
+
+/* ======================================================================================
+** Tokenizer
+** ==================================================================================== */
+
+/* Flags for ember_tokenize(). */
+#define EMBER_TOKENIZE_DEFAULT 0       /* add BOS if the model's tokenizer says so */
+#define EMBER_TOKENIZE_ADD_BOS 1       /* always add BOS */
+#define EMBER_TOKENIZE_NO_BOS 2        /* never add BOS */
+#define EMBER_TOKENIZE_PARSE_SPECIAL 4 /* text spelling a control token becomes that token */
+
+/*
+** Converts `text_len` bytes of UTF-8 text into token ids. Writes at most `capacity` ids to
+** `tokens` and always stores the number of ids the text needs in *n_tokens. If capacity is
+** too small, returns EMBER_ERR_BUFFER_TOO_SMALL (call again with a bigger buffer; tokens may
+** be NULL when capacity is 0).
+** Errors: EMBER_ERR_INVALID_ARGUMENT (NULL model, text with text_len > 0, n_tokens, or
+** conflicting flags), EMBER_ERR_INVALID_UTF8, EMBER_ERR_BUFFER_TOO_SMALL.
+** Thread-safe (the model is only read).
+*/
+EMBER_API ember_status ember_tokenize(const ember_model *model, const char *text, size_t text_len,
+                                      uint32_t flags, int32_t *tokens, size_t capacity,
+                                      size_t *n_tokens);
+
+/* Flags for ember_detokenize(). */
+#define EMBER_DETOKENIZE_DEFAULT 0
+/* Leave control tokens (BOS, EOS, ...) out of the text instead of rendering their text. */
+#define EMBER_DETOKENIZE_SKIP_SPECIAL 1
+
+/*
+** Converts token ids to UTF-8 bytes, as the sequence's own text (SentencePiece's leading
+** space marker of the first token is kept, as llama.cpp renders continuation text).
+** Writes at most `capacity` bytes (no NUL terminator is added) and stores the needed
+** length in *text_len; EMBER_ERR_BUFFER_TOO_SMALL if capacity is short. The bytes are what
+** the tokens spell and may be invalid UTF-8 if the ids split a character.
+** Errors: EMBER_ERR_INVALID_ARGUMENT, EMBER_ERR_INVALID_TOKEN, EMBER_ERR_BUFFER_TOO_SMALL.
+** Thread-safe.
+*/
+EMBER_API ember_status ember_detokenize(const ember_model *model, const int32_t *tokens,
+                                        size_t n_tokens, uint32_t flags, char *text,
+                                        size_t capacity, size_t *text_len);
+
+/* ======================================================================================
+** Sampler options
+** ==================================================================================== */
+
+typedef struct ember_sampler_options ember_sampler_options;
+
+/*
+** Creates sampler options with the defaults: greedy (temperature 0), top_k 0 (off),
+** top_p 1 (off), min_p 0 (off), repetition penalty 1 (off) over the last 64 tokens,
+** seed 0. Same seed and same inputs give the same tokens on every run and machine.
+*/
+EMBER_API ember_status ember_sampler_options_create(ember_sampler_options **out);
+EMBER_API void ember_sampler_options_free(ember_sampler_options *options);
+/* Each setter returns EMBER_ERR_INVALID_ARGUMENT for NULL options or an out-of-range value
+** (temperature < 0 or not finite; top_k < 0; top_p or min_p outside [0,1];
+** repeat_penalty <= 0; repeat_last_n < 0). */
+EMBER_API ember_status ember_sampler_options_set_temperature(ember_sampler_options *o, float t);
+EMBER_API ember_status ember_sampler_options_set_top_k(ember_sampler_options *o, int32_t k);
+EMBER_API ember_status ember_sampler_options_set_top_p(ember_sampler_options *o, float p);
+EMBER_API ember_status ember_sampler_options_set_min_p(ember_sampler_options *o, float p);
+EMBER_API ember_status ember_sampler_options_set_repeat_penalty(ember_sampler_options *o,
+                                                                float penalty, int32_t last_n);
+EMBER_API ember_status ember_sampler_options_set_seed(ember_sampler_options *o, uint64_t seed);
+
+/* ======================================================================================
+** Session options
+** ==================================================================================== */
+
+typedef struct ember_session_options ember_session_options;
+
+/*
+** Creates session options with the defaults: context = the model's training context capped
+** at 4096 tokens, threads = number of online CPUs capped at 8 (at least 1), no KV memory
+** limit, context shifting off, greedy sampling.
+*/
+EMBER_API ember_status ember_session_options_create(ember_session_options **out);
+EMBER_API void ember_session_options_free(ember_session_options *options);
+/* Maximum number of tokens the session holds (1..2^24). For a sliding-window model the KV
+** cache only ever holds the window, whatever this is. */
+EMBER_API ember_status ember_session_options_set_n_ctx(ember_session_options *o, int32_t n_ctx);
+/* Worker threads for this session's compute (1..256). */
+EMBER_API ember_status ember_session_options_set_n_threads(ember_session_options *o,
+                                                           int32_t n_threads);
+/* Upper bound on KV cache bytes; 0 = no bound. A session whose cache would exceed it fails
+** to create with EMBER_ERR_OUT_OF_MEMORY. */
+EMBER_API ember_status ember_session_options_set_max_kv_bytes(ember_session_options *o,
+                                                              uint64_t max_bytes);
+/*
+** Context shifting (full-attention models only): when a call would overflow the context,
+** drop the oldest tokens after the first `n_keep` (BOS / system prefix) and go on, instead
+** of returning EMBER_ERR_CONTEXT_FULL. enable = 0 turns it off (the default).
+*/
+EMBER_API ember_status ember_session_options_set_context_shift(ember_session_options *o,
+                                                               int32_t enable, int32_t n_keep);
+/* The sampler used by ember_session_sample() and ember_session_generate(); copied. */
+EMBER_API ember_status ember_session_options_set_sampler(ember_session_options *o,
+                                                         const ember_sampler_options *sampler);
+
+/* ======================================================================================
+** Sessions
+** ==================================================================================== */
+
+typedef struct ember_session ember_session;
+
+/*
+** Creates a session (KV cache + sampler state) on `model`; `options` may be NULL. Many
+** sessions may share one model. The model must outlive the session.
+** Errors: EMBER_ERR_INVALID_ARGUMENT, EMBER_ERR_OUT_OF_MEMORY.
+** Thread-safe with respect to the model.
+*/
+EMBER_API ember_status ember_session_create(const ember_model *model,
+                                            const ember_session_options *options,
+                                            ember_session **out);
+EMBER_API void ember_session_free(ember_session *session);
+
+/* Forgets every token (empties the KV cache) and re-seeds the sampler. */
+EMBER_API ember_status ember_session_reset(ember_session *session);
+
+/* Number of tokens the session has evaluated (its position). 0 for NULL. */
+EMBER_API int32_t ember_session_n_past(const ember_session *session);
+/* The session's context size in tokens. 0 for NULL. */
+EMBER_API int32_t ember_session_n_ctx(const ember_session *session);
+/* Bytes of KV cache the session holds right now. 0 for NULL. */
+EMBER_API uint64_t ember_session_kv_bytes(const ember_session *session);
+
+/*
+** Feeds `n_tokens` ids to the model at the session's current position (a whole prompt is
+** one call, computed as a batch). After it returns EMBER_OK the logits of the last token
+** are available through ember_session_logits().
+** If `all_logits` is not NULL it receives the logits of every fed position, row-major
+** [n_tokens][n_vocab]; `all_logits_capacity` is its length in floats.
+** On any error the session is exactly as before the call: no token is added, the logits
+** are unchanged.
+** Errors: EMBER_ERR_INVALID_ARGUMENT (NULL session, tokens NULL with n_tokens > 0,
+** all_logits too short), EMBER_ERR_INVALID_TOKEN, EMBER_ERR_CONTEXT_FULL,
+** EMBER_ERR_CANCELLED, EMBER_ERR_OUT_OF_MEMORY.
+*/
+EMBER_API ember_status ember_session_eval(ember_session *session, const int32_t *tokens,
+                                          size_t n_tokens, float *all_logits,
+                                          size_t all_logits_capacity);
+
+/*
+** Points *logits at the session's current last-position logits (n_vocab floats, see
+** ember_model_n_vocab()). The pointer is owned by the session and valid until the next
+** call that changes the session. EMBER_ERR_INVALID_ARGUMENT if nothing was evaluated yet.
+*/
+EMBER_API ember_status ember_session_logits(const ember_session *session, const float **logits,
+                                            size_t *n_vocab);
+
+/*
+** Picks the next token from the current logits with the session's sampler, never an id
+** the tokenizer lacks. Does not feed it back; call ember_session_eval() for that.
+*/
+EMBER_API ember_status ember_session_sample(ember_session *session, int32_t *token);
+
+/*
+** Streaming callback of ember_session_generate(): called once per generated token with its
+** id and the text it completes (`text` is valid UTF-8, never splits a character across
+** calls, is not NUL-terminated, and is valid only during the call; it may be empty when a
+** token ends in the middle of a character). Return 0 to continue, non-zero to stop.
+*/
+typedef int32_t (*ember_token_callback)(void *user_data, int32_t token, const char *text,
+                                        size_t text_len);
+
+/* Flags for ember_session_generate(). */
+#define EMBER_GENERATE_DEFAULT 0
+/* Keep going after the end-of-sequence token instead of stopping there. */
+#define EMBER_GENERATE_IGNORE_EOS 1
+
+/*
+** Tokenizes `prompt` (tokenize flags as ember_tokenize(); BOS only if the session is
+** empty), evaluates it, then samples and evaluates up to `max_tokens` tokens, calling
+** `callback` (may be NULL) for each. Stops at EOS (unless EMBER_GENERATE_IGNORE_EOS), when
+** the callback returns non-zero, at max_tokens, or on cancel. `n_generated` (may be NULL)
+** receives the number of tokens generated.
+** Errors: as ember_tokenize() and ember_session_eval(). On EMBER_ERR_CANCELLED or
+** EMBER_ERR_CONTEXT_FULL the tokens generated so far stay in the session.
+*/
+EMBER_API ember_status ember_session_generate(ember_session *session, const char *prompt,
+                                              size_t prompt_len, uint32_t tokenize_flags,
+                                              int32_t max_tokens, uint32_t generate_flags,
+                                              ember_token_callback callback, void *user_data,
+                                              int32_t *n_generated);
+
+/*
+** Asks the call currently running on `session` (eval or generate) to stop as soon as
+** possible; it then returns EMBER_ERR_CANCELLED. A cancel that arrives while no call is
+** running is ignored. Callable from any thread while the session exists.
+*/
+EMBER_API ember_status ember_session_cancel(ember_session *session);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* EMBER_EMBER_H */

@@ -1,0 +1,34 @@
+// Matrix products against weight matrices in any supported storage type. This is the
+// interface model code calls; kernels/dispatch.cc routes it to the scalar, AVX2 or
+// AVX-512 implementation chosen at run time.
+#ifndef EMBER_KERNELS_MATMUL_H_
+#define EMBER_KERNELS_MATMUL_H_
+
+#include <cstdint>
+
+#include "kernels/dtype.h"
+#include "kernels/parallel.h"
+
+namespace ember {
+
+// A row-major weight matrix of `rows` x `cols` values stored in `type`; each row is
+// `row_bytes` bytes (RowBytes(type, cols)) and rows are contiguous. GGUF's tensor dims
+// {ne0, ne1} are {cols, rows}; HF's [out, in] is rows = out, cols = in.
+struct WeightMatrix {
+  DType type = DType::kF32;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  const void* data = nullptr;
+  int64_t row_bytes = 0;
+};
+
+// y[t * w.rows + r] = sum_c w[r][c] * x[t * w.cols + c], for t in [0, n_tokens).
+// n_tokens == 1 is a decode step (matrix-vector); larger n is prefill.
+void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, Parallel& par);
+
+// Writes row `row` of w, converted to float, into dst[0 .. w.cols).
+void DequantizeRow(const WeightMatrix& w, int64_t row, float* dst);
+
+}  // namespace ember
+
+#endif  // EMBER_KERNELS_MATMUL_H_

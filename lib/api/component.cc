@@ -1,0 +1,1 @@
+// placeholder so the component is never empty

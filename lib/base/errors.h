@@ -1,0 +1,64 @@
+// How failures travel inside ember: as absl::Status with a canonical code, plus a payload
+// for the two ember codes absl has no canonical equivalent for. lib/api maps them to
+// ember_status values at the C boundary (ToEmberStatus in lib/api/status_map.cc).
+//
+//   ember code                  absl code               helper
+//   EMBER_ERR_INVALID_ARGUMENT  kInvalidArgument        absl::InvalidArgumentError
+//   EMBER_ERR_IO                kNotFound/kUnavailable  IoError
+//   EMBER_ERR_INVALID_MODEL     kDataLoss               InvalidModelError
+//   EMBER_ERR_UNSUPPORTED       kUnimplemented          UnsupportedError
+//   EMBER_ERR_OUT_OF_MEMORY     kResourceExhausted      OutOfMemoryError
+//   EMBER_ERR_CONTEXT_FULL      kOutOfRange             ContextFullError
+//   EMBER_ERR_CANCELLED         kCancelled              CancelledError
+//   EMBER_ERR_INVALID_TOKEN     kInvalidArgument+payload InvalidTokenError
+//   EMBER_ERR_INVALID_UTF8      kInvalidArgument+payload InvalidUtf8Error
+//   EMBER_ERR_INTERNAL          anything else           absl::InternalError
+#ifndef EMBER_BASE_ERRORS_H_
+#define EMBER_BASE_ERRORS_H_
+
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace ember {
+
+// Payload key marking the finer-grained ember codes.
+inline constexpr std::string_view kEmberCodePayload = "ember.status";
+
+absl::Status IoError(std::string_view message);
+absl::Status InvalidModelError(std::string_view message);
+absl::Status UnsupportedError(std::string_view message);
+absl::Status OutOfMemoryError(std::string_view message);
+absl::Status ContextFullError(std::string_view message);
+absl::Status CancelledError(std::string_view message);
+absl::Status InvalidTokenError(std::string_view message);
+absl::Status InvalidUtf8Error(std::string_view message);
+
+bool IsInvalidToken(const absl::Status& s);
+bool IsInvalidUtf8(const absl::Status& s);
+
+// Prefixes the message of a failed status with context ("tiny.gguf: tensor 'x': ..."),
+// keeping its code and payloads. OK stays OK.
+absl::Status Annotate(const absl::Status& s, std::string_view context);
+
+}  // namespace ember
+
+// Returns from the enclosing function if `expr` (an absl::Status) is not OK.
+#define EMBER_RETURN_IF_ERROR(expr)                  \
+  do {                                               \
+    ::absl::Status ember_status_tmp_ = (expr);       \
+    if (!ember_status_tmp_.ok()) return ember_status_tmp_; \
+  } while (0)
+
+#define EMBER_CONCAT_INNER_(a, b) a##b
+#define EMBER_CONCAT_(a, b) EMBER_CONCAT_INNER_(a, b)
+// Declares `lhs` from an absl::StatusOr<T> expression, returning its status on failure.
+#define EMBER_ASSIGN_OR_RETURN(lhs, expr) \
+  EMBER_ASSIGN_OR_RETURN_IMPL_(EMBER_CONCAT_(ember_statusor_, __LINE__), lhs, expr)
+#define EMBER_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
+  auto tmp = (expr);                                 \
+  if (!tmp.ok()) return tmp.status();                \
+  lhs = std::move(tmp).value()
+
+#endif  // EMBER_BASE_ERRORS_H_

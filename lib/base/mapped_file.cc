@@ -1,0 +1,58 @@
+#include "lib/base/mapped_file.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "lib/base/errors.h"
+
+namespace ember {
+
+absl::StatusOr<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return IoError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return IoError(absl::StrCat(path, ": cannot stat: ", std::strerror(err)));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return IoError(absl::StrCat(path, ": not a regular file"));
+  }
+  std::unique_ptr<MappedFile> f(new MappedFile());
+  f->path_ = path;
+  f->size_ = static_cast<size_t>(st.st_size);
+  if (f->size_ > 0) {
+    void* p = ::mmap(nullptr, f->size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+      int err = errno;
+      ::close(fd);
+      return IoError(absl::StrCat(path, ": cannot map: ", std::strerror(err)));
+    }
+    f->data_ = static_cast<const uint8_t*>(p);
+    f->owns_mapping_ = true;
+  }
+  ::close(fd);  // the mapping keeps the file alive
+  return f;
+}
+
+std::unique_ptr<MappedFile> MappedFile::FromBuffer(absl::Span<const uint8_t> bytes,
+                                                   std::string name) {
+  std::unique_ptr<MappedFile> f(new MappedFile());
+  f->data_ = bytes.data();
+  f->size_ = bytes.size();
+  f->path_ = std::move(name);
+  return f;
+}
+
+MappedFile::~MappedFile() {
+  if (owns_mapping_ && data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
+}
+
+}  // namespace ember

@@ -1,0 +1,43 @@
+// config.json of a Hugging Face model directory, parsed into typed fields.
+#ifndef EMBER_FORMAT_HF_CONFIG_H_
+#define EMBER_FORMAT_HF_CONFIG_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+
+namespace ember {
+
+struct HfConfig {
+  std::string model_type;      // "phi", "llama", "mistral"
+  std::string architecture;    // architectures[0], e.g. "PhiForCausalLM"
+  int64_t hidden_size = 0;
+  int64_t num_hidden_layers = 0;
+  int64_t num_attention_heads = 0;
+  int64_t num_key_value_heads = 0;   // defaults to num_attention_heads
+  int64_t head_dim = 0;              // defaults to hidden_size / num_attention_heads
+  int64_t intermediate_size = 0;
+  int64_t vocab_size = 0;
+  int64_t max_position_embeddings = 0;
+  double norm_eps = 1e-5;            // rms_norm_eps (llama/mistral) or layer_norm_eps (phi)
+  double rope_theta = 10000.0;
+  double partial_rotary_factor = 1.0;  // phi
+  int64_t sliding_window = 0;        // 0 = full attention (null or absent in the file)
+  bool tie_word_embeddings = false;
+  std::string hidden_act;            // "silu", "gelu_new", ...
+  std::optional<int64_t> bos_token_id;
+  std::optional<int64_t> eos_token_id;
+  std::string torch_dtype;
+};
+
+// Parses config.json text. `source` names the file in messages. InvalidModelError for
+// invalid JSON or missing/mistyped/out-of-range fields; UnsupportedError naming the
+// model_type if it is not one ember runs (phi, llama, mistral), or for rope_scaling.
+absl::StatusOr<HfConfig> ParseHfConfig(std::string_view json_text, std::string_view source);
+
+}  // namespace ember
+
+#endif  // EMBER_FORMAT_HF_CONFIG_H_

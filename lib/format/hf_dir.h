@@ -1,0 +1,43 @@
+// A Hugging Face model directory: config.json plus model.safetensors, or shards listed by
+// model.safetensors.index.json. Tensors are looked up by their HF names.
+#ifndef EMBER_FORMAT_HF_DIR_H_
+#define EMBER_FORMAT_HF_DIR_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "lib/format/hf_config.h"
+#include "lib/format/safetensors.h"
+
+namespace ember {
+
+class HfModelDir {
+ public:
+  // Reads config.json and opens every shard. Errors name the file: IoError (missing
+  // config.json or shard), InvalidModelError (bad index, a tensor in two shards, a tensor
+  // the index names but the shard lacks), UnsupportedError (unknown model_type).
+  static absl::StatusOr<std::unique_ptr<HfModelDir>> Open(const std::string& dir);
+  // True if `path` is a directory with a config.json.
+  static bool Looks(const std::string& path);
+
+  const HfConfig& config() const { return config_; }
+  const std::string& dir() const { return dir_; }
+  // nullptr if no shard has that tensor.
+  const TensorView* FindTensor(std::string_view hf_name) const;
+  std::vector<const TensorView*> tensors() const;
+
+ private:
+  HfModelDir() = default;
+  std::string dir_;
+  HfConfig config_;
+  std::vector<std::unique_ptr<SafetensorsFile>> shards_;
+  absl::flat_hash_map<std::string, const TensorView*> index_;
+};
+
+}  // namespace ember
+
+#endif  // EMBER_FORMAT_HF_DIR_H_

@@ -1,0 +1,79 @@
+// Chooses the tokenizer algorithm from what the model files say.
+#include "lib/tokenizer/tokenizer.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "lib/base/errors.h"
+#include "lib/format/gguf.h"
+#include "lib/tokenizer/bpe_tokenizer.h"
+#include "lib/tokenizer/spm_tokenizer.h"
+#include "nlohmann/json.hpp"
+
+namespace ember {
+namespace {
+
+absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return IoError(absl::StrCat(path, ": cannot open"));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (!in.good() && !in.eof()) return IoError(absl::StrCat(path, ": read failed"));
+  return ss.str();
+}
+
+absl::StatusOr<nlohmann::json> ParseJsonFile(const std::string& path) {
+  EMBER_ASSIGN_OR_RETURN(std::string text, ReadSmallFile(path));
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return InvalidModelError(absl::StrCat(path, ": invalid JSON"));
+  return j;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Tokenizer>> TokenizerFromGguf(const GgufFile& gguf) {
+  EMBER_ASSIGN_OR_RETURN(std::optional<std::string_view> model,
+                         gguf.GetString("tokenizer.ggml.model"));
+  if (!model.has_value()) {
+    return InvalidModelError(absl::StrCat(gguf.path(), ": no tokenizer.ggml.model"));
+  }
+  if (*model == "llama") return CreateSpmTokenizerFromGguf(gguf);
+  if (*model == "gpt2") return CreateGpt2TokenizerFromGguf(gguf);
+  return UnsupportedError(
+      absl::StrCat(gguf.path(), ": tokenizer.ggml.model '", *model, "' is not supported"));
+}
+
+absl::StatusOr<std::unique_ptr<Tokenizer>> TokenizerFromHfDir(const std::string& dir) {
+  const std::string tokenizer_path = dir + "/tokenizer.json";
+  EMBER_ASSIGN_OR_RETURN(nlohmann::json tokenizer, ParseJsonFile(tokenizer_path));
+  nlohmann::json config = nlohmann::json::object();
+  const std::string config_path = dir + "/tokenizer_config.json";
+  if (std::filesystem::exists(config_path)) {
+    EMBER_ASSIGN_OR_RETURN(config, ParseJsonFile(config_path));
+  }
+  if (!tokenizer.is_object() || !tokenizer.contains("model") || !tokenizer["model"].is_object()) {
+    return InvalidModelError(absl::StrCat(tokenizer_path, ": no \"model\" object"));
+  }
+  const nlohmann::json& model = tokenizer["model"];
+  const std::string type = model.value("type", std::string());
+  if (type != "BPE") {
+    return UnsupportedError(
+        absl::StrCat(tokenizer_path, ": tokenizer model type '", type, "' is not supported"));
+  }
+  // GPT-2 family: a ByteLevel pre-tokenizer. SentencePiece-BPE: byte_fallback, with a
+  // Metaspace pre-tokenizer or a Prepend/Replace normalizer.
+  const nlohmann::json& pre = tokenizer.contains("pre_tokenizer") ? tokenizer["pre_tokenizer"]
+                                                                 : nlohmann::json();
+  bool byte_level = pre.is_object() && pre.value("type", std::string()) == "ByteLevel";
+  if (pre.is_object() && pre.value("type", std::string()) == "Sequence" &&
+      pre.contains("pretokenizers") && pre["pretokenizers"].is_array()) {
+    for (const auto& p : pre["pretokenizers"]) {
+      if (p.is_object() && p.value("type", std::string()) == "ByteLevel") byte_level = true;
+    }
+  }
+  if (byte_level) return CreateGpt2TokenizerFromHfJson(tokenizer, config, tokenizer_path);
+  return CreateSpmTokenizerFromHfJson(tokenizer, config, tokenizer_path);
+}
+
+}  // namespace ember
