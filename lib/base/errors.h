@@ -23,24 +23,28 @@
 
 namespace ember {
 
-// Payload key marking the finer-grained ember codes.
-inline constexpr std::string_view kEmberCodePayload = "ember.status";
+// Debian's Abseil is built without std::string_view aliasing: absl::string_view is its own
+// type. AV() bridges a std::string_view into absl APIs (StrCat, Status, ...).
+inline absl::string_view AV(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
-absl::Status IoError(std::string_view message);
-absl::Status InvalidModelError(std::string_view message);
-absl::Status UnsupportedError(std::string_view message);
-absl::Status OutOfMemoryError(std::string_view message);
-absl::Status ContextFullError(std::string_view message);
-absl::Status CancelledError(std::string_view message);
-absl::Status InvalidTokenError(std::string_view message);
-absl::Status InvalidUtf8Error(std::string_view message);
+// Payload key marking the finer-grained ember codes.
+inline constexpr absl::string_view kEmberCodePayload = "ember.status";
+
+absl::Status IoError(absl::string_view message);
+absl::Status InvalidModelError(absl::string_view message);
+absl::Status UnsupportedError(absl::string_view message);
+absl::Status OutOfMemoryError(absl::string_view message);
+absl::Status ContextFullError(absl::string_view message);
+absl::Status CancelledError(absl::string_view message);
+absl::Status InvalidTokenError(absl::string_view message);
+absl::Status InvalidUtf8Error(absl::string_view message);
 
 bool IsInvalidToken(const absl::Status& s);
 bool IsInvalidUtf8(const absl::Status& s);
 
 // Prefixes the message of a failed status with context ("tiny.gguf: tensor 'x': ..."),
 // keeping its code and payloads. OK stays OK.
-absl::Status Annotate(const absl::Status& s, std::string_view context);
+absl::Status Annotate(const absl::Status& s, absl::string_view context);
 
 }  // namespace ember
 

@@ -41,7 +41,7 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> TokenizerFromGguf(const GgufFile& ggu
   if (*model == "llama") return CreateSpmTokenizerFromGguf(gguf);
   if (*model == "gpt2") return CreateGpt2TokenizerFromGguf(gguf);
   return UnsupportedError(
-      absl::StrCat(gguf.path(), ": tokenizer.ggml.model '", *model, "' is not supported"));
+      absl::StrCat(gguf.path(), ": tokenizer.ggml.model '", AV(*model), "' is not supported"));
 }
 
 absl::StatusOr<std::unique_ptr<Tokenizer>> TokenizerFromHfDir(const std::string& dir) {
