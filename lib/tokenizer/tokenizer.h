@@ -54,6 +54,9 @@ class Tokenizer {
   virtual bool add_bos_by_default() const = 0;
   // Whether id is a control token (BOS/EOS/...), which generation treats as special.
   virtual bool IsControl(int32_t id) const = 0;
+  // Ids [0, n_sampleable()) are real tokens a sampler may pick. Vocabularies padded with
+  // UNUSED entries at the end (Phi-2's GGUF: [PAD50295]..) override this to exclude them.
+  virtual int32_t n_sampleable() const { return n_tokens(); }
 };
 
 // From GGUF metadata: tokenizer.ggml.model "llama" (SentencePiece) or "gpt2".

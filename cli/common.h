@@ -1,0 +1,37 @@
+// Shared plumbing of the CLI subcommands: owning wrappers for C handles and loaders.
+#ifndef EMBER_CLI_COMMON_H_
+#define EMBER_CLI_COMMON_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ember/ember.h"
+
+namespace ember::cli {
+
+struct ModelDeleter { void operator()(ember_model* m) const { ember_model_free(m); } };
+struct SessionDeleter { void operator()(ember_session* s) const { ember_session_free(s); } };
+using ModelPtr = std::unique_ptr<ember_model, ModelDeleter>;
+using SessionPtr = std::unique_ptr<ember_session, SessionDeleter>;
+
+// Prints "ember <cmd>: <what>: <ember_last_error()>" to stderr and returns 1.
+int ReportError(const char* command, const std::string& what, ember_status status);
+// Prints "ember <cmd>: <message>" to stderr and returns 2 (usage error).
+int UsageError(const char* command, const std::string& message);
+
+// Loads -m with --weights; nullptr after printing the error.
+ModelPtr LoadModelFromFlags(const char* command);
+// A session with -c / -t and the given sampler (may be NULL); nullptr after printing.
+SessionPtr CreateSessionFromFlags(const char* command, ember_model* model, const ember_sampler_options* sampler);
+// Tokenizes with ember_tokenize; false after printing.
+bool Tokenize(const char* command, ember_model* model, const std::string& text, uint32_t flags,
+              std::vector<int32_t>* ids);
+
+int RunGenerate();
+int RunTokenize();
+int RunEval();
+
+}  // namespace ember::cli
+
+#endif  // EMBER_CLI_COMMON_H_

@@ -1,0 +1,149 @@
+// The option objects: created with defaults, changed through typed setters that check
+// every value, copied by the calls that use them.
+#include <cmath>
+#include <new>
+
+#include "lib/api/handles.h"
+#include "lib/api/status_map.h"
+
+using ember::api::Fail;
+using ember::api::Report;
+
+namespace {
+
+template <typename T>
+ember_status CreateOptions(T** out, const char* what) {
+  if (out == nullptr) return Fail(EMBER_ERR_INVALID_ARGUMENT, std::string(what) + ": out is NULL");
+  *out = new (std::nothrow) T();
+  if (*out == nullptr) return Fail(EMBER_ERR_OUT_OF_MEMORY, std::string(what) + ": out of memory");
+  return EMBER_OK;
+}
+
+ember_status NullOptions(const char* fn) {
+  return Fail(EMBER_ERR_INVALID_ARGUMENT, std::string(fn) + ": options is NULL");
+}
+
+// Applies `change` to a copy of the sampler parameters and keeps it only if valid.
+template <typename Change>
+ember_status SetSamplerParam(ember_sampler_options* o, const char* fn, Change change) {
+  if (o == nullptr) return NullOptions(fn);
+  ember::SamplerParams p = o->params;
+  change(p);
+  absl::Status st = ember::ValidateSamplerParams(p);
+  if (!st.ok()) return Report(absl::InvalidArgumentError(std::string(fn) + ": " + std::string(st.message())));
+  o->params = p;
+  return EMBER_OK;
+}
+
+}  // namespace
+
+extern "C" {
+
+ember_status ember_model_options_create(ember_model_options** out) {
+  return CreateOptions(out, "ember_model_options_create");
+}
+void ember_model_options_free(ember_model_options* options) { delete options; }
+
+ember_status ember_model_options_set_log_callback(ember_model_options* o, ember_log_callback callback,
+                                                  void* user_data, int32_t min_level) {
+  if (o == nullptr) return NullOptions("ember_model_options_set_log_callback");
+  if (min_level < EMBER_LOG_DEBUG || min_level > EMBER_LOG_ERROR) {
+    return Fail(EMBER_ERR_INVALID_ARGUMENT, "ember_model_options_set_log_callback: min_level out of range");
+  }
+  o->load.log.fn = callback;
+  o->load.log.user_data = user_data;
+  o->load.log.min_level = static_cast<ember::LogLevel>(min_level);
+  return EMBER_OK;
+}
+
+ember_status ember_model_options_set_weight_format(ember_model_options* o, int32_t weight_format) {
+  if (o == nullptr) return NullOptions("ember_model_options_set_weight_format");
+  switch (weight_format) {
+    case EMBER_WEIGHTS_AS_STORED: o->load.weight_format = ember::WeightFormat::kAsStored; break;
+    case EMBER_WEIGHTS_Q8_0: o->load.weight_format = ember::WeightFormat::kQ8_0; break;
+    case EMBER_WEIGHTS_Q4_0: o->load.weight_format = ember::WeightFormat::kQ4_0; break;
+    default:
+      return Fail(EMBER_ERR_INVALID_ARGUMENT,
+                  "ember_model_options_set_weight_format: unknown weight format " + std::to_string(weight_format));
+  }
+  return EMBER_OK;
+}
+
+ember_status ember_sampler_options_create(ember_sampler_options** out) {
+  return CreateOptions(out, "ember_sampler_options_create");
+}
+void ember_sampler_options_free(ember_sampler_options* options) { delete options; }
+
+ember_status ember_sampler_options_set_temperature(ember_sampler_options* o, float t) {
+  return SetSamplerParam(o, "ember_sampler_options_set_temperature", [&](ember::SamplerParams& p) { p.temperature = t; });
+}
+ember_status ember_sampler_options_set_top_k(ember_sampler_options* o, int32_t k) {
+  return SetSamplerParam(o, "ember_sampler_options_set_top_k", [&](ember::SamplerParams& p) { p.top_k = k; });
+}
+ember_status ember_sampler_options_set_top_p(ember_sampler_options* o, float v) {
+  return SetSamplerParam(o, "ember_sampler_options_set_top_p", [&](ember::SamplerParams& p) { p.top_p = v; });
+}
+ember_status ember_sampler_options_set_min_p(ember_sampler_options* o, float v) {
+  return SetSamplerParam(o, "ember_sampler_options_set_min_p", [&](ember::SamplerParams& p) { p.min_p = v; });
+}
+ember_status ember_sampler_options_set_repeat_penalty(ember_sampler_options* o, float penalty, int32_t last_n) {
+  return SetSamplerParam(o, "ember_sampler_options_set_repeat_penalty", [&](ember::SamplerParams& p) {
+    p.repeat_penalty = penalty;
+    p.repeat_last_n = last_n;
+  });
+}
+ember_status ember_sampler_options_set_seed(ember_sampler_options* o, uint64_t seed) {
+  return SetSamplerParam(o, "ember_sampler_options_set_seed", [&](ember::SamplerParams& p) { p.seed = seed; });
+}
+
+ember_status ember_session_options_create(ember_session_options** out) {
+  return CreateOptions(out, "ember_session_options_create");
+}
+void ember_session_options_free(ember_session_options* options) { delete options; }
+
+ember_status ember_session_options_set_n_ctx(ember_session_options* o, int32_t n_ctx) {
+  if (o == nullptr) return NullOptions("ember_session_options_set_n_ctx");
+  if (n_ctx < 1 || n_ctx > (1 << 24)) {
+    return Fail(EMBER_ERR_INVALID_ARGUMENT, "ember_session_options_set_n_ctx: n_ctx must be in [1, 2^24], got " +
+                                                std::to_string(n_ctx));
+  }
+  o->session.n_ctx = n_ctx;
+  o->n_ctx_set = true;
+  return EMBER_OK;
+}
+
+ember_status ember_session_options_set_n_threads(ember_session_options* o, int32_t n_threads) {
+  if (o == nullptr) return NullOptions("ember_session_options_set_n_threads");
+  if (n_threads < 1 || n_threads > 256) {
+    return Fail(EMBER_ERR_INVALID_ARGUMENT, "ember_session_options_set_n_threads: n_threads must be in [1, 256], got " +
+                                                std::to_string(n_threads));
+  }
+  o->session.n_threads = n_threads;
+  o->n_threads_set = true;
+  return EMBER_OK;
+}
+
+ember_status ember_session_options_set_max_kv_bytes(ember_session_options* o, uint64_t max_bytes) {
+  if (o == nullptr) return NullOptions("ember_session_options_set_max_kv_bytes");
+  o->session.max_kv_bytes = max_bytes;
+  return EMBER_OK;
+}
+
+ember_status ember_session_options_set_context_shift(ember_session_options* o, int32_t enable, int32_t n_keep) {
+  if (o == nullptr) return NullOptions("ember_session_options_set_context_shift");
+  if (n_keep < 0) {
+    return Fail(EMBER_ERR_INVALID_ARGUMENT, "ember_session_options_set_context_shift: n_keep must be >= 0");
+  }
+  o->session.context_shift = enable != 0;
+  o->session.n_keep = n_keep;
+  return EMBER_OK;
+}
+
+ember_status ember_session_options_set_sampler(ember_session_options* o, const ember_sampler_options* sampler) {
+  if (o == nullptr) return NullOptions("ember_session_options_set_sampler");
+  if (sampler == nullptr) return Fail(EMBER_ERR_INVALID_ARGUMENT, "ember_session_options_set_sampler: sampler is NULL");
+  o->sampler = sampler->params;
+  return EMBER_OK;
+}
+
+}  // extern "C"

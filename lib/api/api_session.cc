@@ -1,0 +1,129 @@
+// Sessions: creation, evaluation, logits, sampling and cancellation.
+#include <algorithm>
+#include <new>
+#include <string>
+#include <thread>
+
+#include "lib/api/handles.h"
+#include "lib/api/status_map.h"
+
+using ember::api::Fail;
+using ember::api::Guard;
+using ember::api::Report;
+
+namespace {
+
+ember_status NullSession(const char* fn) {
+  return Fail(EMBER_ERR_INVALID_ARGUMENT, std::string(fn) + ": session is NULL");
+}
+
+}  // namespace
+
+extern "C" {
+
+ember_status ember_session_create(const ember_model* model, const ember_session_options* options,
+                                  ember_session** out) {
+  return Guard("ember_session_create", [&]() -> ember_status {
+    if (out == nullptr) return Fail(EMBER_ERR_INVALID_ARGUMENT, "ember_session_create: out is NULL");
+    *out = nullptr;
+    if (model == nullptr) return Fail(EMBER_ERR_INVALID_ARGUMENT, "ember_session_create: model is NULL");
+    ember_session_options defaults;
+    const ember_session_options& o = options != nullptr ? *options : defaults;
+    ember::SessionOptions so = o.session;
+    if (!o.n_ctx_set) so.n_ctx = 0;  // the session picks min(n_ctx_train, 4096)
+    if (!o.n_threads_set) {
+      const unsigned hw = std::thread::hardware_concurrency();
+      so.n_threads = static_cast<int32_t>(std::clamp(hw == 0 ? 1u : hw, 1u, 8u));
+    }
+    auto session = ember::Session::Create(*model->model, so);
+    if (!session.ok()) return Report(session.status());
+    auto* handle = new ember_session();
+    handle->session = std::move(session).value();
+    handle->sampler = std::make_unique<ember::Sampler>(o.sampler);
+    const ember::Tokenizer& tok = model->model->tokenizer();
+    handle->n_sampleable = std::min(model->model->config().n_vocab, tok.n_sampleable());
+    auto* owner = const_cast<ember_model*>(model);
+    owner->refs.fetch_add(1, std::memory_order_acq_rel);
+    handle->owner = owner;
+    *out = handle;
+    return EMBER_OK;
+  });
+}
+
+void ember_session_free(ember_session* session) {
+  if (session == nullptr) return;
+  ember_model* owner = session->owner;
+  delete session;
+  ember::api::ReleaseModel(owner);
+}
+
+ember_status ember_session_reset(ember_session* session) {
+  if (session == nullptr) return NullSession("ember_session_reset");
+  return Guard("ember_session_reset", [&]() -> ember_status {
+    session->session->Reset();
+    session->sampler->Reset();
+    return EMBER_OK;
+  });
+}
+
+int32_t ember_session_n_past(const ember_session* s) { return s ? s->session->n_past() : 0; }
+int32_t ember_session_n_ctx(const ember_session* s) { return s ? s->session->n_ctx() : 0; }
+uint64_t ember_session_kv_bytes(const ember_session* s) { return s ? s->session->kv_bytes() : 0; }
+
+ember_status ember_session_eval(ember_session* session, const int32_t* tokens, size_t n_tokens, float* all_logits,
+                                size_t all_logits_capacity) {
+  if (session == nullptr) return NullSession("ember_session_eval");
+  return Guard("ember_session_eval", [&]() -> ember_status {
+    if (tokens == nullptr && n_tokens > 0) return Fail(EMBER_ERR_INVALID_ARGUMENT, "ember_session_eval: tokens is NULL");
+    if (n_tokens > static_cast<size_t>(INT32_MAX)) {
+      return Fail(EMBER_ERR_INVALID_ARGUMENT, "ember_session_eval: n_tokens too large");
+    }
+    const size_t n_vocab = static_cast<size_t>(session->owner->model->config().n_vocab);
+    if (all_logits != nullptr && all_logits_capacity / n_vocab < n_tokens) {
+      return Fail(EMBER_ERR_INVALID_ARGUMENT, "ember_session_eval: all_logits holds " +
+                                                  std::to_string(all_logits_capacity) + " floats, " +
+                                                  std::to_string(n_tokens) + " x " + std::to_string(n_vocab) +
+                                                  " needed");
+    }
+    ember::api::BusyScope busy(session);
+    return Report(session->session->Eval(absl::MakeConstSpan(tokens, n_tokens), all_logits,
+                                         &session->cancel_requested));
+  });
+}
+
+ember_status ember_session_logits(const ember_session* session, const float** logits, size_t* n_vocab) {
+  if (session == nullptr) return NullSession("ember_session_logits");
+  if (logits == nullptr || n_vocab == nullptr) {
+    return Fail(EMBER_ERR_INVALID_ARGUMENT, "ember_session_logits: logits or n_vocab is NULL");
+  }
+  if (!session->session->has_logits()) {
+    return Fail(EMBER_ERR_INVALID_ARGUMENT, "ember_session_logits: nothing has been evaluated yet");
+  }
+  absl::Span<const float> l = session->session->last_logits();
+  *logits = l.data();
+  *n_vocab = l.size();
+  return EMBER_OK;
+}
+
+ember_status ember_session_sample(ember_session* session, int32_t* token) {
+  if (session == nullptr) return NullSession("ember_session_sample");
+  return Guard("ember_session_sample", [&]() -> ember_status {
+    if (token == nullptr) return Fail(EMBER_ERR_INVALID_ARGUMENT, "ember_session_sample: token is NULL");
+    if (!session->session->has_logits()) {
+      return Fail(EMBER_ERR_INVALID_ARGUMENT, "ember_session_sample: nothing has been evaluated yet");
+    }
+    *token = session->sampler->Sample(session->session->last_logits(), session->n_sampleable,
+                                      session->session->tokens());
+    return EMBER_OK;
+  });
+}
+
+ember_status ember_session_cancel(ember_session* session) {
+  if (session == nullptr) return NullSession("ember_session_cancel");
+  if (session->busy.load(std::memory_order_acquire)) {
+    session->cancel_requested.store(true, std::memory_order_release);
+  }
+  return EMBER_OK;
+}
+
+}  // extern "C"

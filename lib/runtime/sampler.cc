@@ -1,0 +1,126 @@
+#include "lib/runtime/sampler.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+
+namespace ember {
+
+absl::Status ValidateSamplerParams(const SamplerParams& p) {
+  if (!std::isfinite(p.temperature) || p.temperature < 0.0f) {
+    return absl::InvalidArgumentError(absl::StrCat("temperature must be >= 0 and finite, got ", p.temperature));
+  }
+  if (p.top_k < 0) return absl::InvalidArgumentError(absl::StrCat("top_k must be >= 0, got ", p.top_k));
+  if (!(p.top_p >= 0.0f && p.top_p <= 1.0f)) {
+    return absl::InvalidArgumentError(absl::StrCat("top_p must be in [0, 1], got ", p.top_p));
+  }
+  if (!(p.min_p >= 0.0f && p.min_p <= 1.0f)) {
+    return absl::InvalidArgumentError(absl::StrCat("min_p must be in [0, 1], got ", p.min_p));
+  }
+  if (!(p.repeat_penalty > 0.0f) || !std::isfinite(p.repeat_penalty)) {
+    return absl::InvalidArgumentError(absl::StrCat("repeat_penalty must be > 0, got ", p.repeat_penalty));
+  }
+  if (p.repeat_last_n < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("repeat_last_n must be >= 0, got ", p.repeat_last_n));
+  }
+  return absl::OkStatus();
+}
+
+int32_t ArgMax(absl::Span<const float> values) {
+  if (values.empty()) return -1;
+  int32_t best = 0;
+  for (size_t i = 1; i < values.size(); ++i) {
+    if (values[i] > values[best]) best = static_cast<int32_t>(i);  // strict: lowest id wins ties
+  }
+  return best;
+}
+
+Sampler::Sampler(const SamplerParams& params) : params_(params), rng_(params.seed) {}
+
+void Sampler::Reset() { rng_.seed(params_.seed); }
+
+double Sampler::NextUniform() {
+  // 53 random bits -> [0, 1); mt19937_64's output sequence is fixed by the standard.
+  return static_cast<double>(rng_() >> 11) * (1.0 / 9007199254740992.0);
+}
+
+int32_t Sampler::Sample(absl::Span<const float> logits, int32_t n_valid,
+                        absl::Span<const int32_t> history) {
+  n_valid = std::min<int32_t>(n_valid, static_cast<int32_t>(logits.size()));
+  if (n_valid <= 0) return -1;
+  absl::Span<const float> valid = logits.subspan(0, static_cast<size_t>(n_valid));
+
+  const bool penalize = params_.repeat_penalty != 1.0f && params_.repeat_last_n > 0 && !history.empty();
+  if (penalize) {
+    // Penalize each distinct recent token once: positive logits shrink, negative grow.
+    scratch_logits_.assign(valid.begin(), valid.end());
+    const size_t n = std::min(history.size(), static_cast<size_t>(params_.repeat_last_n));
+    absl::flat_hash_set<int32_t> seen;
+    for (size_t i = history.size() - n; i < history.size(); ++i) {
+      const int32_t id = history[i];
+      if (id < 0 || id >= n_valid || !seen.insert(id).second) continue;
+      float& l = scratch_logits_[static_cast<size_t>(id)];
+      l = l > 0.0f ? l / params_.repeat_penalty : l * params_.repeat_penalty;
+    }
+    valid = absl::MakeConstSpan(scratch_logits_);
+  }
+
+  if (params_.temperature <= 0.0f) return ArgMax(valid);
+
+  // Candidates sorted by logit descending (ties: lower id first), cut to top_k.
+  candidates_.resize(static_cast<size_t>(n_valid));
+  for (int32_t i = 0; i < n_valid; ++i) candidates_[static_cast<size_t>(i)] = {valid[static_cast<size_t>(i)], i};
+  auto by_logit = [](const std::pair<float, int32_t>& a, const std::pair<float, int32_t>& b) {
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  };
+  size_t keep = candidates_.size();
+  if (params_.top_k > 0 && static_cast<size_t>(params_.top_k) < keep) {
+    keep = static_cast<size_t>(params_.top_k);
+    std::partial_sort(candidates_.begin(), candidates_.begin() + static_cast<ptrdiff_t>(keep),
+                      candidates_.end(), by_logit);
+  } else {
+    std::sort(candidates_.begin(), candidates_.end(), by_logit);
+  }
+  candidates_.resize(keep);
+
+  // Softmax at the temperature (max-subtracted; the first candidate is the max).
+  std::vector<double> probs(keep);
+  const double max_logit = candidates_[0].first;
+  double sum = 0.0;
+  for (size_t i = 0; i < keep; ++i) {
+    probs[i] = std::exp((static_cast<double>(candidates_[i].first) - max_logit) / params_.temperature);
+    sum += probs[i];
+  }
+  for (double& p : probs) p /= sum;
+
+  // top_p: the smallest prefix whose mass reaches top_p (at least one token).
+  if (params_.top_p < 1.0f) {
+    double mass = 0.0;
+    size_t n = 0;
+    while (n < keep) {
+      mass += probs[n++];
+      if (mass >= params_.top_p) break;
+    }
+    keep = std::max<size_t>(n, 1);
+  }
+  // min_p: drop tokens less likely than min_p times the most likely one.
+  if (params_.min_p > 0.0f) {
+    const double floor = params_.min_p * probs[0];
+    size_t n = 1;
+    while (n < keep && probs[n] >= floor) ++n;
+    keep = n;
+  }
+
+  double total = 0.0;
+  for (size_t i = 0; i < keep; ++i) total += probs[i];
+  double r = NextUniform() * total;
+  for (size_t i = 0; i < keep; ++i) {
+    r -= probs[i];
+    if (r < 0.0) return candidates_[i].second;
+  }
+  return candidates_[keep - 1].second;
+}
+
+}  // namespace ember

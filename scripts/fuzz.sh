@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (fuzz/*_fuzz.cc) with clang + ASan/UBSan and runs each for
+# a bounded time: ./scripts/fuzz.sh [SECONDS_PER_TARGET=30] [TARGET...]
+# Seeds come from fuzz/seeds/<target>/ and the fixtures in tests/data; new corpus entries
+# go to build-fuzz/corpus/<target>/ (not committed). A crash leaves crash-* files in
+# build-fuzz/ and fails the script: turn each into a regression test with its input.
+# Local deep runs: ./scripts/fuzz.sh 3600
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+seconds="${1:-30}"; shift || true
+build="$root/build-fuzz"
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
+  -DEMBER_BUILD_FUZZERS=ON -DEMBER_BUILD_TESTS=OFF -DEMBER_BUILD_BENCH=OFF >/dev/null || exit 1
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+  for f in "$root"/fuzz/*_fuzz.cc; do targets+=("$(basename "$f" .cc)"); done
+fi
+cmake --build "$build" -j "${JOBS:-$(nproc)}" --target "${targets[@]}" || exit 1
+status=0
+for t in "${targets[@]}"; do
+  corpus="$build/corpus/$t"
+  mkdir -p "$corpus"
+  seeds=()
+  [ -d "$root/fuzz/seeds/$t" ] && seeds+=("$root/fuzz/seeds/$t")
+  log="$build/$t.log"
+  (cd "$build" && EMBER_SOURCE_DIR="$root" ASAN_OPTIONS=detect_leaks=1 \
+     "./fuzz/$t" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+     "$corpus" "${seeds[@]}" >"$log" 2>&1)
+  rc=$?
+  execs=$(grep -E "^stat::number_of_executed_units" "$log" | awk '{print $2}')
+  if [ $rc -ne 0 ]; then
+    echo "fuzz: $t FAILED after ${execs:-?} executions (log: $log)"; tail -30 "$log"; status=1
+  else
+    echo "fuzz: $t ok, ${execs:-?} executions in ${seconds}s"
+  fi
+done
+exit $status

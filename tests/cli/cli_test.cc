@@ -1,0 +1,125 @@
+// The `ember` command line tool, run as a user would, including the exact `eval` JSON
+// interface that outside checks depend on.
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/support/test_support.h"
+
+namespace {
+
+using ember::testing::CliPath;
+using ember::testing::ReadJson;
+using ember::testing::RunCommand;
+using ember::testing::TestDataPath;
+
+std::string Quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += "'\\''";
+    else out += c;
+  }
+  return out + "'";
+}
+
+TEST(CliTest, EvalPrintsTheDocumentedJsonAndMatchesTheReference) {
+  for (const char* c : {"short", "long", "unicode", "code", "whitespace"}) {
+    SCOPED_TRACE(c);
+    auto ref = ReadJson(TestDataPath(std::string("reference/stories260K.") + c + ".json"));
+    std::string prompt_file = ember::testing::WriteTempFile("prompt.txt", ref["prompt"].get<std::string>());
+    std::string logits_file = ember::testing::WriteTempFile("logits.bin", "");
+    auto r = RunCommand(CliPath() + " eval -m " + TestDataPath("models/stories260K.gguf") + " -f " + prompt_file +
+                        " --logits-out " + logits_file + " -t 1");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto out = nlohmann::json::parse(r.out);
+    ASSERT_TRUE(out.is_object());
+    EXPECT_EQ(out.size(), 4u);
+    EXPECT_EQ(out["prompt_ids"], ref["prompt_token_ids"]);
+    EXPECT_EQ(out["generated_ids"], ref["greedy"]["token_ids"]);
+    EXPECT_EQ(out["generated_text"], ref["greedy"]["text"]);
+    ASSERT_EQ(out["top"].size(), ref["prompt_token_ids"].size());
+    for (size_t pos = 0; pos < out["top"].size(); ++pos) {
+      const auto& mine = out["top"][pos];
+      ASSERT_EQ(mine.size(), 20u);
+      for (const auto& entry : ref["prompt_top_logits"][pos]) {
+        // Compare by id (entries near 20th place may swap within tolerance).
+        const int id = entry[0].get<int>();
+        bool found = false;
+        for (const auto& m : mine) {
+          if (m[0].get<int>() == id) {
+            EXPECT_NEAR(m[1].get<double>(), entry[1].get<double>(), 1e-3) << "pos " << pos << " id " << id;
+            found = true;
+          }
+        }
+        if (!found) EXPECT_LT(entry[1].get<double>(), mine.back()[1].get<double>() + 1e-3) << "pos " << pos;
+      }
+    }
+    std::vector<float> mine = ember::testing::ReadF32File(logits_file);
+    std::vector<float> want = ember::testing::ReadF32File(TestDataPath("reference/" + ref["last_prompt_logits_file"].get<std::string>()));
+    ASSERT_EQ(mine.size(), want.size());
+    double max_diff = 0;
+    for (size_t i = 0; i < mine.size(); ++i) max_diff = std::max(max_diff, std::fabs(double(mine[i]) - want[i]));
+    EXPECT_LE(max_diff, 1e-3);
+    std::printf("[ stories260K.%s ] max |dlogit| last position: %.3g\n", c, max_diff);
+  }
+}
+
+TEST(CliTest, EvalFlags) {
+  const std::string model = TestDataPath("models/stories260K.gguf");
+  auto r = RunCommand(CliPath() + " eval -m " + model + " -p 'Once upon a time' --no-bos -n 3 --top 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto out = nlohmann::json::parse(r.out);
+  EXPECT_EQ(out["prompt_ids"].size(), 4u);  // no BOS
+  EXPECT_NE(out["prompt_ids"][0], 1);
+  EXPECT_EQ(out["generated_ids"].size(), 3u);
+  EXPECT_EQ(out["top"][0].size(), 2u);
+  auto with_bos = nlohmann::json::parse(RunCommand(CliPath() + " eval -m " + model + " -p 'Once' --bos -n 1").out);
+  EXPECT_EQ(with_bos["prompt_ids"][0], 1);
+}
+
+TEST(CliTest, ErrorsExitNonZeroWithAMessage) {
+  auto r = RunCommand(CliPath() + " eval -m /nonexistent.gguf -p hi");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("/nonexistent.gguf"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty());
+  r = RunCommand(CliPath() + " eval -p hi");
+  EXPECT_NE(r.exit_code, 0);
+  r = RunCommand(CliPath() + " eval -m " + TestDataPath("models/stories260K.gguf") + " -p hi --bos --no-bos");
+  EXPECT_NE(r.exit_code, 0);
+  r = RunCommand(CliPath() + " frobnicate");
+  EXPECT_NE(r.exit_code, 0);
+}
+
+TEST(CliTest, GenerateTellsAStory) {
+  auto r = RunCommand(CliPath() + " generate -m " + TestDataPath("models/stories260K.gguf") +
+                      " -p 'Once upon a time' -n 60 --seed 3 -t 1");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("Once upon a time", 0), 0u) << r.out;
+  EXPECT_GT(r.out.size(), 100u) << r.out;
+  EXPECT_NE(r.err.find("tokens/s"), std::string::npos) << r.err;
+  // Same seed, same story.
+  auto again = RunCommand(CliPath() + " generate -m " + TestDataPath("models/stories260K.gguf") +
+                          " -p 'Once upon a time' -n 60 --seed 3 -t 1");
+  EXPECT_EQ(again.out, r.out);
+}
+
+TEST(CliTest, TokenizePrintsIds) {
+  auto r = RunCommand(CliPath() + " tokenize -m " + TestDataPath("models/stories260K.gguf") + " -p 'Once upon a time'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto ref = ReadJson(TestDataPath("reference/stories260K.short.json"));
+  std::string want;
+  for (const auto& id : ref["prompt_token_ids"]) want += (want.empty() ? "" : " ") + std::to_string(id.get<int>());
+  EXPECT_EQ(r.out, want + "\n");
+}
+
+TEST(ExampleTest, SimpleGenerateRuns) {
+  auto r = RunCommand(ember::testing::BinaryDir() + "/examples/simple_generate " +
+                      TestDataPath("models/stories260K.gguf") + " 'Once upon a time' 40");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("Once upon a time", 0), 0u);
+  EXPECT_GT(r.out.size(), 60u);
+  EXPECT_NE(r.err.find("tokens generated"), std::string::npos);
+}
+
+}  // namespace

@@ -1,0 +1,124 @@
+#include "lib/runtime/sampler.h"
+
+#include <map>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace ember {
+namespace {
+
+TEST(SamplerTest, GreedyPicksMaxLowestIdOnTies) {
+  Sampler s(SamplerParams{});
+  std::vector<float> logits = {0.5f, 2.0f, 2.0f, -1.0f};
+  EXPECT_EQ(s.Sample(logits, 4, {}), 1);
+  EXPECT_EQ(ArgMax(logits), 1);
+}
+
+TEST(SamplerTest, NeverPicksIdsPastNValid) {
+  Sampler greedy(SamplerParams{});
+  std::vector<float> logits = {0.0f, 1.0f, 9.0f};
+  EXPECT_EQ(greedy.Sample(logits, 2, {}), 1);
+  SamplerParams p;
+  p.temperature = 5.0f;
+  Sampler hot(p);
+  for (int i = 0; i < 200; ++i) EXPECT_LT(hot.Sample(logits, 2, {}), 2);
+}
+
+TEST(SamplerTest, SameSeedSameTokensDifferentSeedDiffers) {
+  SamplerParams p;
+  p.temperature = 1.0f;
+  p.seed = 42;
+  std::vector<float> logits(100);
+  for (int i = 0; i < 100; ++i) logits[i] = static_cast<float>(i % 7) * 0.3f;
+  Sampler a(p), b(p);
+  std::vector<int32_t> ta, tb;
+  for (int i = 0; i < 50; ++i) {
+    ta.push_back(a.Sample(logits, 100, {}));
+    tb.push_back(b.Sample(logits, 100, {}));
+  }
+  EXPECT_EQ(ta, tb);
+  a.Reset();
+  EXPECT_EQ(a.Sample(logits, 100, {}), ta[0]);
+  p.seed = 43;
+  Sampler c(p);
+  std::vector<int32_t> tc;
+  for (int i = 0; i < 50; ++i) tc.push_back(c.Sample(logits, 100, {}));
+  EXPECT_NE(ta, tc);
+}
+
+TEST(SamplerTest, TopKOneIsGreedy) {
+  SamplerParams p;
+  p.temperature = 10.0f;
+  p.top_k = 1;
+  Sampler s(p);
+  std::vector<float> logits = {0.1f, 0.3f, 0.2f};
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(s.Sample(logits, 3, {}), 1);
+}
+
+TEST(SamplerTest, TopPKeepsOnlyTheHead) {
+  SamplerParams p;
+  p.temperature = 1.0f;
+  p.top_p = 0.5f;
+  Sampler s(p);
+  // Token 0 has ~88% of the mass: top_p 0.5 keeps it alone.
+  std::vector<float> logits = {4.0f, 2.0f, 0.0f, 0.0f};
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(s.Sample(logits, 4, {}), 0);
+}
+
+TEST(SamplerTest, MinPDropsUnlikelyTokens) {
+  SamplerParams p;
+  p.temperature = 1.0f;
+  p.min_p = 0.5f;
+  Sampler s(p);
+  // p1/p0 = e^-0.1 keeps token 1; token 2 is e^-5 of the max and must never appear.
+  std::vector<float> logits = {5.0f, 4.9f, 0.0f};
+  std::map<int32_t, int> counts;
+  for (int i = 0; i < 300; ++i) counts[s.Sample(logits, 3, {})]++;
+  EXPECT_EQ(counts[2], 0);
+  EXPECT_GT(counts[0], 0);
+  EXPECT_GT(counts[1], 0);
+}
+
+TEST(SamplerTest, TemperatureSamplingFollowsTheDistribution) {
+  SamplerParams p;
+  p.temperature = 1.0f;
+  p.seed = 7;
+  Sampler s(p);
+  std::vector<float> logits = {0.0f, std::log(3.0f)};  // 25% / 75%
+  int ones = 0;
+  const int n = 4000;
+  for (int i = 0; i < n; ++i) ones += s.Sample(logits, 2, {}) == 1;
+  EXPECT_NEAR(static_cast<double>(ones) / n, 0.75, 0.03);
+}
+
+TEST(SamplerTest, RepetitionPenaltyChangesGreedyChoice) {
+  SamplerParams p;
+  p.repeat_penalty = 2.0f;
+  p.repeat_last_n = 4;
+  Sampler s(p);
+  std::vector<float> logits = {3.0f, 2.0f};
+  std::vector<int32_t> history = {0};
+  EXPECT_EQ(s.Sample(logits, 2, history), 1);  // 3/2 = 1.5 < 2
+  // Outside the window: no penalty.
+  std::vector<int32_t> old = {0, 1, 1, 1, 1};
+  EXPECT_EQ(s.Sample(logits, 2, old), 0);  // 0 is 5 back; 1 penalized to 1.0
+}
+
+TEST(SamplerTest, ValidationNamesTheField) {
+  SamplerParams p;
+  p.top_p = 1.5f;
+  absl::Status st = ValidateSamplerParams(p);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("top_p"), absl::string_view::npos);
+  p = SamplerParams{};
+  p.temperature = -1.0f;
+  EXPECT_FALSE(ValidateSamplerParams(p).ok());
+  p = SamplerParams{};
+  p.repeat_penalty = 0.0f;
+  EXPECT_FALSE(ValidateSamplerParams(p).ok());
+  EXPECT_TRUE(ValidateSamplerParams(SamplerParams{}).ok());
+}
+
+}  // namespace
+}  // namespace ember
