@@ -5,4 +5,6 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${BUILD_DIR:-$root/build}"
 jobs="${JOBS:-$(nproc)}"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
-cmake --build "$build" -j "$jobs"
+# TARGETS="a b" builds only those targets.
+# shellcheck disable=SC2086
+cmake --build "$build" -j "$jobs" ${TARGETS:+--target $TARGETS}

@@ -61,7 +61,7 @@ for s in $stages; do
       ;;
     tsan)
       stage tsan
-      if BUILD_DIR="$root/build-tsan" JOBS="$jobs" "$root/scripts/build.sh" -DEMBER_TSAN=ON -DEMBER_BUILD_BENCH=OFF; then
+      if BUILD_DIR="$root/build-tsan" JOBS="$jobs" TARGETS="concurrency_test" "$root/scripts/build.sh" -DEMBER_TSAN=ON -DEMBER_BUILD_BENCH=OFF; then
         TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
           run_ctest "$root/build-tsan" -L concurrency || failed_stages+=(tsan)
       else
