@@ -123,3 +123,19 @@ TEST(ExampleTest, SimpleGenerateRuns) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(ExampleTest, Phi2QaRunsOnGgufAndHfDirectoryAlike) {
+  // tiny-phi2 has random weights: the answer is gibberish, but both formats must load
+  // through the same call and give the same tokens.
+  const std::string bin = ember::testing::BinaryDir() + "/examples/phi2_qa ";
+  auto gguf = RunCommand(bin + TestDataPath("models/tiny-phi2.f32.gguf") + " 'What is 2+2?' 20");
+  auto hf = RunCommand(bin + TestDataPath("models/tiny-phi2") + " 'What is 2+2?' 20");
+  ASSERT_EQ(gguf.exit_code, 0) << gguf.err;
+  ASSERT_EQ(hf.exit_code, 0) << hf.err;
+  EXPECT_EQ(gguf.out, hf.out);
+  EXPECT_NE(gguf.err.find("tokens]"), std::string::npos);
+}
+
+}  // namespace
