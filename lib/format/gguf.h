@@ -27,7 +27,8 @@ enum class GgufType : uint32_t {
 // One metadata value. Scalars are decoded; strings and arrays point into the mapping.
 struct GgufValue {
   GgufType type = GgufType::kUint8;
-  // Scalars (integers widened; bool as 0/1).
+  // Scalars. An integer fills all three: `i` (unsigned above INT64_MAX saturates), `u`
+  // (negative values read 0) and `f`; bool is 0/1 in `u`; floats fill only `f`.
   int64_t i = 0;
   uint64_t u = 0;
   double f = 0.0;
@@ -57,19 +58,31 @@ class GgufFile {
   absl::StatusOr<std::optional<double>> GetFloat(std::string_view key) const;   // f32/f64
   absl::StatusOr<std::optional<bool>> GetBool(std::string_view key) const;
   absl::StatusOr<std::optional<std::string_view>> GetString(std::string_view key) const;
-  // Arrays: InvalidModelError if the element type is wrong.
+  // Arrays: InvalidModelError if the element type is wrong; an absent key gives an empty
+  // vector (use Find() to tell "absent" from "empty"). GetFloatArray takes f32 or f64
+  // elements; GetInt32Array any integer element type whose values fit in int32.
   absl::StatusOr<std::vector<std::string_view>> GetStringArray(std::string_view key) const;
   absl::StatusOr<std::vector<float>> GetFloatArray(std::string_view key) const;
   absl::StatusOr<std::vector<int32_t>> GetInt32Array(std::string_view key) const;
 
   const std::vector<TensorView>& tensors() const { return tensors_; }
   const TensorView* FindTensor(std::string_view name) const;
+  // Keys in file order.
   const std::vector<std::string>& metadata_keys() const { return keys_; }
+
+  // `general.alignment` (32 when absent) and the file offset where tensor data starts.
+  uint64_t alignment() const { return alignment_; }
+  uint64_t data_offset() const { return data_offset_; }
+  const MappedFile& file() const { return *file_; }
 
  private:
   GgufFile() = default;
+  absl::Status WrongType(std::string_view key, const GgufValue& v, std::string_view wanted) const;
+
   std::unique_ptr<MappedFile> file_;
   uint32_t version_ = 0;
+  uint64_t alignment_ = 32;
+  uint64_t data_offset_ = 0;
   std::vector<std::string> keys_;
   absl::flat_hash_map<std::string, GgufValue> metadata_;
   std::vector<TensorView> tensors_;
