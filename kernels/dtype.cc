@@ -42,7 +42,9 @@ const DTypeTraits* GetDTypeTraits(uint32_t ggml_type) {
 int64_t RowBytes(DType type, int64_t n_elems) {
   const DTypeTraits* t = GetDTypeTraits(static_cast<uint32_t>(type));
   if (t == nullptr || n_elems < 0 || n_elems % t->block_elems != 0) return -1;
-  return n_elems / t->block_elems * t->block_bytes;
+  const int64_t blocks = n_elems / t->block_elems;
+  if (blocks > INT64_MAX / t->block_bytes) return -1;  // hostile dims: report, never overflow
+  return blocks * t->block_bytes;
 }
 
 }  // namespace ember

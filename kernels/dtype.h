@@ -38,7 +38,8 @@ struct DTypeTraits {
 const DTypeTraits* GetDTypeTraits(uint32_t ggml_type);
 inline const DTypeTraits& Traits(DType t) { return *GetDTypeTraits(static_cast<uint32_t>(t)); }
 
-// Bytes of one row of `n_elems` values, or -1 if n_elems is not a whole number of blocks.
+// Bytes of one row of `n_elems` values, or -1 if n_elems is not a whole number of blocks
+// or the byte count would overflow int64.
 int64_t RowBytes(DType type, int64_t n_elems);
 
 }  // namespace ember
