@@ -1,57 +1,91 @@
-// Placeholder routing until the ISA-specific kernels land: every type goes through the
-// scalar reference (dequantize a row, dot in float). kernels/dispatch will replace this.
+// MatMul: splits output rows over threads and routes each share to the active ISA's row
+// kernel. Quantized weights take the int8 path (activations quantized once per call) or,
+// with QuantNumerics::kExact, are dequantized a few rows at a time and go through the
+// float kernel.
 #include "kernels/matmul.h"
 
-#include <cstring>
+#include <algorithm>
 #include <vector>
 
-#include "kernels/fp16.h"
+#include "kernels/dispatch.h"
+#include "kernels/q8_activation_buffer.h"
+#include "kernels/scalar/decode_row.h"
 
 namespace ember {
+namespace {
 
-void DequantizeRow(const WeightMatrix& w, int64_t row, float* dst) {
-  const uint8_t* src = static_cast<const uint8_t*>(w.data) + row * w.row_bytes;
-  switch (w.type) {
-    case DType::kF32:
-      for (int64_t c = 0; c < w.cols; ++c) {
-        float v;
-        std::memcpy(&v, src + 4 * c, 4);
-        dst[c] = v;
-      }
-      break;
-    case DType::kF16:
-      for (int64_t c = 0; c < w.cols; ++c) {
-        uint16_t h;
-        std::memcpy(&h, src + 2 * c, 2);
-        dst[c] = Fp16ToFloat(h);
-      }
-      break;
-    case DType::kBF16:
-      for (int64_t c = 0; c < w.cols; ++c) {
-        uint16_t h;
-        std::memcpy(&h, src + 2 * c, 2);
-        dst[c] = Bf16ToFloat(h);
-      }
-      break;
-    default:
-      for (int64_t c = 0; c < w.cols; ++c) dst[c] = 0.0f;  // not reached: loaders reject
-      break;
+// Threads get whole 16-row units: 64 bytes of each output row, so no two threads write
+// the same cache line of y.
+constexpr int64_t kRowUnit = 16;
+
+void ForRowUnits(int64_t rows, Parallel& par, absl::FunctionRef<void(int64_t, int64_t)> fn) {
+  const int64_t units = (rows + kRowUnit - 1) / kRowUnit;
+  par.For(units, [&](int64_t u_begin, int64_t u_end) {
+    fn(u_begin * kRowUnit, std::min(rows, u_end * kRowUnit));
+  });
+}
+
+const QuantKernel* QuantKernelFor(const KernelTable& k, DType type) {
+  switch (type) {
+    case DType::kQ8_0: return &k.q8_0;
+    case DType::kQ4_0: return &k.q4_0;
+    case DType::kQ4_K: return &k.q4_k;
+    case DType::kQ5_K: return &k.q5_k;
+    case DType::kQ6_K: return &k.q6_k;
+    default: return nullptr;
   }
 }
 
-void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, Parallel& par) {
-  par.For(w.rows, [&](int64_t begin, int64_t end) {
-    std::vector<float> row(static_cast<size_t>(w.cols));
-    for (int64_t r = begin; r < end; ++r) {
-      DequantizeRow(w, r, row.data());
-      for (int64_t t = 0; t < n_tokens; ++t) {
-        const float* xt = x + t * w.cols;
-        float acc = 0.0f;
-        for (int64_t c = 0; c < w.cols; ++c) acc += row[c] * xt[c];
-        y[t * w.rows + r] = acc;
-      }
+FloatRowsKernel FloatKernelFor(const KernelTable& k, DType type) {
+  switch (type) {
+    case DType::kF32: return k.f32;
+    case DType::kF16: return k.f16;
+    case DType::kBF16: return k.bf16;
+    default: return nullptr;
+  }
+}
+
+// Exact numerics for quantized weights: dequantize a tile of rows to f32, run the float
+// kernel on it.
+void ExactQuantRows(const KernelTable& k, const WeightMatrix& w, int64_t row_begin, int64_t row_end,
+                    const float* x, int64_t n_tokens, float* y) {
+  constexpr int64_t kTileRows = 16;
+  thread_local std::vector<float> tile;
+  tile.resize(static_cast<size_t>(kTileRows * w.cols));
+  for (int64_t r0 = row_begin; r0 < row_end; r0 += kTileRows) {
+    const int64_t n = std::min(kTileRows, row_end - r0);
+    for (int64_t i = 0; i < n; ++i) {
+      scalar::DequantizeRow(w.type, static_cast<const uint8_t*>(w.data) + (r0 + i) * w.row_bytes, w.cols,
+                            tile.data() + i * w.cols);
     }
-  });
+    const WeightMatrix f32{DType::kF32, n, w.cols, tile.data(), w.cols * 4};
+    k.f32(f32, 0, n, x, n_tokens, y + r0, w.rows);
+  }
+}
+
+}  // namespace
+
+void DequantizeRow(const WeightMatrix& w, int64_t row, float* dst) {
+  scalar::DequantizeRow(w.type, static_cast<const uint8_t*>(w.data) + row * w.row_bytes, w.cols, dst);
+}
+
+void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, Parallel& par) {
+  if (w.rows <= 0 || n_tokens <= 0) return;
+  const KernelTable& k = ActiveKernels();
+  if (FloatRowsKernel f = FloatKernelFor(k, w.type)) {
+    ForRowUnits(w.rows, par, [&](int64_t b, int64_t e) { f(w, b, e, x, n_tokens, y, w.rows); });
+    return;
+  }
+  const QuantKernel* q = QuantKernelFor(k, w.type);
+  if (q == nullptr) return;  // loaders reject unsupported types before any MatMul
+  if (ActiveQuantNumerics() == QuantNumerics::kExact) {
+    ForRowUnits(w.rows, par, [&](int64_t b, int64_t e) { ExactQuantRows(k, w, b, e, x, n_tokens, y); });
+    return;
+  }
+  thread_local Q8ActivationBuffer xq;
+  xq.Quantize(x, n_tokens, w.cols, q->weight_offset, n_tokens > 1 ? par : SerialParallel());
+  const Q8ActivationsView& view = xq.view();
+  ForRowUnits(w.rows, par, [&](int64_t b, int64_t e) { q->rows(w, b, e, view, y, w.rows); });
 }
 
 }  // namespace ember

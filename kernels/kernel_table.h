@@ -1,0 +1,41 @@
+// The per-ISA set of row kernels behind MatMul. kernels/matmul.cc splits the rows over
+// threads and calls these on each thread's rows; kernels/dispatch.cc picks the table.
+//
+// A row kernel computes y[t * y_stride + r] for r in [row_begin, row_end) and every token t,
+// blocking over tokens itself (prefill) or streaming rows (decode, n_tokens == 1).
+#ifndef EMBER_KERNELS_KERNEL_TABLE_H_
+#define EMBER_KERNELS_KERNEL_TABLE_H_
+
+#include <cstdint>
+
+#include "kernels/matmul.h"
+#include "kernels/q8_activations.h"
+
+namespace ember {
+
+// Float weights (F32/F16/BF16) against float activations x[n_tokens][w.cols].
+using FloatRowsKernel = void (*)(const WeightMatrix& w, int64_t row_begin, int64_t row_end,
+                                 const float* x, int64_t n_tokens, float* y, int64_t y_stride);
+// Quantized weights against Q8 activations (int8 dot products).
+using QuantRowsKernel = void (*)(const WeightMatrix& w, int64_t row_begin, int64_t row_end,
+                                 const Q8ActivationsView& x, float* y, int64_t y_stride);
+
+struct QuantKernel {
+  QuantRowsKernel rows = nullptr;
+  int weight_offset = 0;  // what the kernel adds to weights to make them unsigned
+};
+
+struct KernelTable {
+  FloatRowsKernel f32 = nullptr;
+  FloatRowsKernel f16 = nullptr;
+  FloatRowsKernel bf16 = nullptr;
+  QuantKernel q8_0, q4_0, q4_k, q5_k, q6_k;
+};
+
+const KernelTable& ScalarKernels();  // kernels/scalar/
+const KernelTable& Avx2Kernels();    // kernels/avx2/
+const KernelTable& Avx512Kernels();  // kernels/avx512/
+
+}  // namespace ember
+
+#endif  // EMBER_KERNELS_KERNEL_TABLE_H_

@@ -1,0 +1,231 @@
+// MatMul on every ISA this machine has, against a float64 reference of the same numerics:
+// int8 mode computes sum(dequantized w * dequantized Q8 activations), exact mode and float
+// types sum(w * x). SIMD and scalar paths must agree with it (and with each other) up to
+// float32 summation-order error, which is far below the effect of any wrong integer term.
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "kernels/dispatch.h"
+#include "kernels/fp16.h"
+#include "kernels/matmul.h"
+#include "kernels/q8_activation_buffer.h"
+#include "kernels/scalar/decode_row.h"
+
+namespace ember {
+namespace {
+
+constexpr DType kQuantTypes[] = {DType::kQ8_0, DType::kQ4_0, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K};
+constexpr DType kFloatTypes[] = {DType::kF32, DType::kF16, DType::kBF16};
+
+bool IsQuant(DType t) { return Traits(t).block_elems > 1; }
+
+// Random rows: quantized types get random bytes (every code, including Q8_0's -128 and all
+// 6-bit scales) with their fp16 scale fields replaced by sane values.
+std::vector<uint8_t> RandomWeights(DType type, int64_t rows, int64_t cols, std::mt19937& rng) {
+  const int64_t row_bytes = RowBytes(type, cols);
+  std::vector<uint8_t> data(static_cast<size_t>(rows * row_bytes));
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  if (!IsQuant(type)) {
+    for (int64_t i = 0; i < rows * cols; ++i) {
+      const float v = u(rng);
+      if (type == DType::kF32) std::memcpy(&data[4 * i], &v, 4);
+      const uint16_t h = type == DType::kF16 ? FloatToFp16(v) : FloatToBf16(v);
+      if (type != DType::kF32) std::memcpy(&data[2 * i], &h, 2);
+    }
+    return data;
+  }
+  for (auto& b : data) b = static_cast<uint8_t>(rng());
+  const int64_t block_bytes = Traits(type).block_bytes;
+  auto put_half = [&](int64_t offset, float v) {
+    const uint16_t h = FloatToFp16(v);
+    std::memcpy(&data[offset], &h, 2);
+  };
+  for (int64_t off = 0; off < static_cast<int64_t>(data.size()); off += block_bytes) {
+    switch (type) {
+      case DType::kQ8_0:
+      case DType::kQ4_0: put_half(off, 0.01f * u(rng)); break;
+      case DType::kQ4_K:
+      case DType::kQ5_K:
+        put_half(off, 0.002f * std::fabs(u(rng)));
+        put_half(off + 2, 0.002f * std::fabs(u(rng)));
+        break;
+      case DType::kQ6_K: put_half(off + 208, 0.001f * u(rng)); break;
+      default: break;
+    }
+  }
+  return data;
+}
+
+std::vector<float> RandomActivations(int64_t n, std::mt19937& rng) {
+  std::normal_distribution<float> g(0.0f, 1.0f);
+  std::vector<float> x(static_cast<size_t>(n));
+  for (float& v : x) v = g(rng);
+  return x;
+}
+
+// Reference y and the scale of its terms (sum of |term| with K-quant mins counted apart,
+// since kernels accumulate scale and min parts separately).
+struct Reference {
+  std::vector<double> y, magnitude;
+};
+
+Reference ComputeReference(const WeightMatrix& w, const std::vector<float>& x, int64_t n_tokens,
+                           bool quantize_x) {
+  std::vector<float> xr = x;
+  if (quantize_x) {
+    Q8ActivationBuffer buf;
+    buf.Quantize(x.data(), n_tokens, w.cols, 0, SerialParallel());
+    for (int64_t i = 0; i < n_tokens * w.cols; ++i) xr[i] = buf.view().q[i] * buf.view().d[i / 32];
+  }
+  Reference ref;
+  ref.y.assign(static_cast<size_t>(n_tokens * w.rows), 0.0);
+  ref.magnitude.assign(ref.y.size(), 0.0);
+  std::vector<float> row(static_cast<size_t>(w.cols)), mins(static_cast<size_t>(w.cols), 0.0f);
+  std::vector<int8_t> vals(static_cast<size_t>(w.cols));
+  std::vector<float> s16(static_cast<size_t>(w.cols / 16 + 1)), m32(static_cast<size_t>(w.cols / 32 + 1));
+  for (int64_t r = 0; r < w.rows; ++r) {
+    DequantizeRow(w, r, row.data());
+    if (IsQuant(w.type)) {
+      scalar::DecodeQuantRow(w.type, static_cast<const uint8_t*>(w.data) + r * w.row_bytes, w.cols,
+                             vals.data(), s16.data(), m32.data());
+      for (int64_t c = 0; c < w.cols; ++c) mins[c] = m32[c / 32];
+    }
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      double acc = 0.0, mag = 0.0;
+      for (int64_t c = 0; c < w.cols; ++c) {
+        const double xv = xr[t * w.cols + c];
+        acc += static_cast<double>(row[c]) * xv;
+        mag += (std::fabs(static_cast<double>(row[c])) + 2.0 * std::fabs(mins[c])) * std::fabs(xv);
+      }
+      ref.y[t * w.rows + r] = acc;
+      ref.magnitude[t * w.rows + r] = mag;
+    }
+  }
+  return ref;
+}
+
+std::vector<Isa> AvailableIsas() {
+  std::vector<Isa> isas = {Isa::kScalar};
+  if (DetectedIsa() >= Isa::kAvx2) isas.push_back(Isa::kAvx2);
+  if (DetectedIsa() >= Isa::kAvx512) isas.push_back(Isa::kAvx512);
+  return isas;
+}
+
+// Restores the process-wide kernel settings after each test.
+class MatMulTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    ASSERT_TRUE(SetActiveIsa(saved_isa_).ok());
+    SetQuantNumerics(saved_numerics_);
+  }
+  Isa saved_isa_ = ActiveIsa();
+  QuantNumerics saved_numerics_ = ActiveQuantNumerics();
+};
+
+// Relative bound on float32 summation-order error; one wrong product in a row of <= 768
+// values moves y by ~1e-3 of the magnitude, 100x more.
+constexpr double kRelTol = 1e-5;
+
+void CheckAllShapes(DType type, QuantNumerics numerics, const std::vector<int64_t>& col_sizes) {
+  std::mt19937 rng(1234 + static_cast<int>(type));
+  SetQuantNumerics(numerics);
+  const bool quantize_x = IsQuant(type) && numerics == QuantNumerics::kInt8;
+  for (int64_t cols : col_sizes) {
+    for (int64_t rows : {1, 5, 17, 37}) {
+      const auto data = RandomWeights(type, rows, cols, rng);
+      const WeightMatrix w{type, rows, cols, data.data(), RowBytes(type, cols)};
+      for (int64_t n_tokens = 1; n_tokens <= 9; ++n_tokens) {
+        const auto x = RandomActivations(n_tokens * cols, rng);
+        const Reference ref = ComputeReference(w, x, n_tokens, quantize_x);
+        std::vector<float> y_scalar;
+        for (Isa isa : AvailableIsas()) {
+          ASSERT_TRUE(SetActiveIsa(isa).ok());
+          std::vector<float> y(static_cast<size_t>(n_tokens * rows), NAN);
+          MatMul(w, x.data(), n_tokens, y.data(), SerialParallel());
+          if (isa == Isa::kScalar) y_scalar = y;
+          for (size_t i = 0; i < y.size(); ++i) {
+            const double tol = kRelTol * ref.magnitude[i] + 1e-30;
+            ASSERT_NEAR(y[i], ref.y[i], tol) << Traits(type).name << " " << IsaName(isa) << " rows " << rows
+                                             << " cols " << cols << " tokens " << n_tokens << " i " << i;
+            ASSERT_NEAR(y[i], y_scalar[i], tol) << Traits(type).name << " " << IsaName(isa) << " vs scalar";
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_F(MatMulTest, FloatTypesAllIsas) {
+  for (DType type : kFloatTypes) CheckAllShapes(type, QuantNumerics::kInt8, {1, 15, 16, 17, 33, 100, 256});
+}
+
+TEST_F(MatMulTest, Int8Q8_0AndQ4_0AllIsas) {
+  // 1 and 3 blocks: odd block counts leave half a 64-value step.
+  for (DType type : {DType::kQ8_0, DType::kQ4_0}) CheckAllShapes(type, QuantNumerics::kInt8, {32, 64, 96, 288});
+}
+
+TEST_F(MatMulTest, Int8KQuantsAllIsas) {
+  for (DType type : {DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
+    CheckAllShapes(type, QuantNumerics::kInt8, {256, 768});
+  }
+}
+
+TEST_F(MatMulTest, ExactNumericsAllIsas) {
+  for (DType type : kQuantTypes) CheckAllShapes(type, QuantNumerics::kExact, {256});
+}
+
+// The int8 path must really quantize activations: against exact numerics it differs by
+// far more than rounding noise on random data.
+TEST_F(MatMulTest, Int8AndExactDiffer) {
+  std::mt19937 rng(5);
+  const auto data = RandomWeights(DType::kQ8_0, 8, 256, rng);
+  const WeightMatrix w{DType::kQ8_0, 8, 256, data.data(), RowBytes(DType::kQ8_0, 256)};
+  const auto x = RandomActivations(256, rng);
+  std::vector<float> y_int8(8), y_exact(8);
+  SetQuantNumerics(QuantNumerics::kInt8);
+  MatMul(w, x.data(), 1, y_int8.data(), SerialParallel());
+  SetQuantNumerics(QuantNumerics::kExact);
+  MatMul(w, x.data(), 1, y_exact.data(), SerialParallel());
+  const Reference ref = ComputeReference(w, x, 1, false);
+  double max_diff = 0.0;
+  for (int i = 0; i < 8; ++i) {
+    max_diff = std::max(max_diff, std::fabs(static_cast<double>(y_int8[i]) - y_exact[i]));
+    EXPECT_NEAR(y_exact[i], ref.y[i], kRelTol * ref.magnitude[i]);
+  }
+  EXPECT_GT(max_diff, 1e-4 * ref.magnitude[0]);
+}
+
+// A Parallel that cuts [0, n) into uneven chunks and runs them in reverse order.
+class ChoppyParallel final : public Parallel {
+ public:
+  int n_threads() const override { return 3; }
+  void For(int64_t n, absl::FunctionRef<void(int64_t, int64_t)> fn) override {
+    const int64_t cuts[] = {n, n * 2 / 3, n / 5, 0};
+    for (int i = 0; i < 3; ++i) {
+      if (cuts[i + 1] < cuts[i]) fn(cuts[i + 1], cuts[i]);
+    }
+  }
+};
+
+TEST_F(MatMulTest, ThreadSplitDoesNotChangeResults) {
+  std::mt19937 rng(9);
+  ChoppyParallel choppy;
+  for (DType type : {DType::kF16, DType::kQ8_0, DType::kQ4_K}) {
+    const int64_t rows = 83, cols = 512;
+    const auto data = RandomWeights(type, rows, cols, rng);
+    const WeightMatrix w{type, rows, cols, data.data(), RowBytes(type, cols)};
+    for (int64_t n_tokens : {1, 7}) {
+      const auto x = RandomActivations(n_tokens * cols, rng);
+      std::vector<float> a(n_tokens * rows), b(n_tokens * rows);
+      MatMul(w, x.data(), n_tokens, a.data(), SerialParallel());
+      MatMul(w, x.data(), n_tokens, b.data(), choppy);
+      EXPECT_EQ(a, b) << Traits(type).name;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ember
