@@ -24,18 +24,23 @@ struct HfConfig {
   int64_t max_position_embeddings = 0;
   double norm_eps = 1e-5;            // rms_norm_eps (llama/mistral) or layer_norm_eps (phi)
   double rope_theta = 10000.0;
-  double partial_rotary_factor = 1.0;  // phi
-  int64_t sliding_window = 0;        // 0 = full attention (null or absent in the file)
+  double partial_rotary_factor = 1.0;  // phi (absent: 0.5, transformers' PhiConfig default)
+  int64_t rotary_dim = 0;            // dims per head that RoPE rotates: int(head_dim * factor)
+  int64_t sliding_window = 0;        // 0 = full attention (null; always 0 for llama/phi)
   bool tie_word_embeddings = false;
   std::string hidden_act;            // "silu", "gelu_new", ...
   std::optional<int64_t> bos_token_id;
   std::optional<int64_t> eos_token_id;
-  std::string torch_dtype;
+  std::string torch_dtype;            // "float32", "bfloat16", ... ("" if absent)
+  bool attention_bias = false;       // q/k/v/o projections have biases (always for phi)
+  bool mlp_bias = false;             // MLP projections have biases (always for phi)
 };
 
 // Parses config.json text. `source` names the file in messages. InvalidModelError for
 // invalid JSON or missing/mistyped/out-of-range fields; UnsupportedError naming the
 // model_type if it is not one ember runs (phi, llama, mistral), or for rope_scaling.
+// Absent optional fields take the defaults transformers' config classes give them (e.g.
+// rms_norm_eps 1e-6 for llama/mistral, sliding_window 4096 for mistral; null means none).
 absl::StatusOr<HfConfig> ParseHfConfig(std::string_view json_text, std::string_view source);
 
 }  // namespace ember
