@@ -134,6 +134,12 @@ class ByteLevelBpe final : public Tokenizer {
   bool IsControl(int32_t id) const override {
     return id >= 0 && id < n_tokens() && type_[id] == kControl;
   }
+  // Trailing UNUSED entries (a converted Phi-2's [PAD50295]..[PAD51199]) are no tokens.
+  int32_t n_sampleable() const override {
+    int32_t n = n_tokens();
+    while (n > 0 && type_[n - 1] == static_cast<int32_t>(TokenType::kUnused)) --n;
+    return n;
+  }
 
  private:
   struct MergeRule {

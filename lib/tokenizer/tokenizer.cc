@@ -7,6 +7,7 @@
 
 #include "lib/base/errors.h"
 #include "lib/format/gguf.h"
+#include "lib/format/json_text.h"
 #include "lib/tokenizer/bpe_tokenizer.h"
 #include "lib/tokenizer/spm_tokenizer.h"
 #include "nlohmann/json.hpp"
@@ -25,9 +26,14 @@ absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
 
 absl::StatusOr<nlohmann::json> ParseJsonFile(const std::string& path) {
   EMBER_ASSIGN_OR_RETURN(std::string text, ReadSmallFile(path));
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return InvalidModelError(absl::StrCat(path, ": invalid JSON"));
-  return j;
+  return ParseJsonText(text, path);
+}
+
+// j[key] if j is an object holding a string there, else "" (never throws).
+std::string StringField(const nlohmann::json& j, const char* key) {
+  if (!j.is_object()) return "";
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
 }  // namespace
@@ -56,7 +62,7 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> TokenizerFromHfDir(const std::string&
     return InvalidModelError(absl::StrCat(tokenizer_path, ": no \"model\" object"));
   }
   const nlohmann::json& model = tokenizer["model"];
-  const std::string type = model.value("type", std::string());
+  const std::string type = StringField(model, "type");
   if (type != "BPE") {
     return UnsupportedError(
         absl::StrCat(tokenizer_path, ": tokenizer model type '", type, "' is not supported"));
@@ -65,11 +71,11 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> TokenizerFromHfDir(const std::string&
   // Metaspace pre-tokenizer or a Prepend/Replace normalizer.
   const nlohmann::json& pre = tokenizer.contains("pre_tokenizer") ? tokenizer["pre_tokenizer"]
                                                                  : nlohmann::json();
-  bool byte_level = pre.is_object() && pre.value("type", std::string()) == "ByteLevel";
-  if (pre.is_object() && pre.value("type", std::string()) == "Sequence" &&
+  bool byte_level = StringField(pre, "type") == "ByteLevel";
+  if (StringField(pre, "type") == "Sequence" &&
       pre.contains("pretokenizers") && pre["pretokenizers"].is_array()) {
     for (const auto& p : pre["pretokenizers"]) {
-      if (p.is_object() && p.value("type", std::string()) == "ByteLevel") byte_level = true;
+      if (StringField(p, "type") == "ByteLevel") byte_level = true;
     }
   }
   if (byte_level) return CreateGpt2TokenizerFromHfJson(tokenizer, config, tokenizer_path);
