@@ -66,7 +66,7 @@ ember_status ember_session_generate(ember_session* session, const char* prompt, 
       st = session->session->Eval(absl::MakeConstSpan(&token, 1), nullptr, &session->cancel_requested);
       if (!st.ok()) return Report(st);
       if (n_generated != nullptr) *n_generated = i + 1;
-      st = tok.TokenBytes(token, /*skip_special=*/true, &piece);
+      st = ember::api::TokenText(model, token, /*skip_special=*/true, &piece);
       if (!st.ok()) return Report(st);
       text.clear();
       stream.Push(piece, &text);

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <memory>
+#include <string>
 
 #include "ember/ember.h"
 #include "lib/model/model.h"
@@ -43,6 +44,10 @@ struct ember_session {
 };
 
 namespace ember::api {
+
+// The text of token `id` (lib/tokenizer's TokenBytes), except that output rows the
+// tokenizer has no token for (ids in [n_tokens, n_vocab)) render as "".
+absl::Status TokenText(const ember::Model& model, int32_t id, bool skip_special, std::string* out);
 
 // Drops one reference; deletes the model when none is left.
 void ReleaseModel(ember_model* model);
