@@ -8,10 +8,12 @@
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 seconds="${1:-30}"; shift || true
-build="$root/build-fuzz"
+# FUZZ_BUILD_DIR / FUZZ_WITH_TESTS let scripts/test.sh share one clang tree between its
+# sanitizer stage (tests) and this fuzz stage.
+build="${FUZZ_BUILD_DIR:-$root/build-fuzz}"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
-  -DEMBER_BUILD_FUZZERS=ON -DEMBER_BUILD_TESTS=OFF -DEMBER_BUILD_BENCH=OFF >/dev/null || exit 1
+  -DEMBER_BUILD_FUZZERS=ON -DEMBER_BUILD_TESTS="${FUZZ_WITH_TESTS:-OFF}" -DEMBER_BUILD_BENCH=OFF >/dev/null || exit 1
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   for f in "$root"/fuzz/*_fuzz.cc; do targets+=("$(basename "$f" .cc)"); done
@@ -24,7 +26,9 @@ for t in "${targets[@]}"; do
   seeds=()
   [ -d "$root/fuzz/seeds/$t" ] && seeds+=("$root/fuzz/seeds/$t")
   log="$build/$t.log"
+  # UBSan halts so that undefined behaviour counts as a crash, not a line in the log.
   (cd "$build" && EMBER_SOURCE_DIR="$root" ASAN_OPTIONS=detect_leaks=1 \
+     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
      "./fuzz/$t" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
      "$corpus" "${seeds[@]}" >"$log" 2>&1)
   rc=$?

@@ -52,9 +52,11 @@ for s in $stages; do
       ;;
     asan)
       stage "asan+ubsan"
-      if BUILD_DIR="$root/build-asan" JOBS="$jobs" "$root/scripts/build.sh" -DEMBER_ASAN=ON -DEMBER_BUILD_BENCH=OFF; then
+      # clang tree shared with the fuzz stage: ASan+UBSan everywhere, fuzz targets too.
+      if BUILD_DIR="$root/build-sanitize" JOBS="$jobs" "$root/scripts/build.sh" -DCMAKE_C_COMPILER=clang-14 \
+           -DCMAKE_CXX_COMPILER=clang++-14 -DEMBER_BUILD_FUZZERS=ON -DEMBER_BUILD_TESTS=ON -DEMBER_BUILD_BENCH=OFF; then
         ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-          run_ctest "$root/build-asan" || failed_stages+=(asan)
+          run_ctest "$root/build-sanitize" || failed_stages+=(asan)
       else
         failed=$((failed + 1)); failed_stages+=("asan-build")
       fi
@@ -70,7 +72,7 @@ for s in $stages; do
       ;;
     fuzz)
       stage fuzz
-      if "$root/scripts/fuzz.sh" "${FUZZ_SECONDS:-30}"; then
+      if FUZZ_BUILD_DIR="$root/build-sanitize" FUZZ_WITH_TESTS=ON "$root/scripts/fuzz.sh" "${FUZZ_SECONDS:-30}"; then
         passed=$((passed + 1))
       else
         failed=$((failed + 1)); failed_stages+=(fuzz)
