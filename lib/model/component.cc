@@ -1,1 +1,0 @@
-// placeholder so the component is never empty

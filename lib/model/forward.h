@@ -1,0 +1,57 @@
+// The transformer forward pass over a batch of tokens: what a Session calls to extend its
+// KV cache and get logits. The KV storage itself belongs to the caller (lib/runtime); the
+// forward pass only sees it through KvRows.
+#ifndef EMBER_MODEL_FORWARD_H_
+#define EMBER_MODEL_FORWARD_H_
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/types/span.h"
+#include "kernels/parallel.h"
+#include "lib/model/model.h"
+
+namespace ember {
+
+// Keys and values of every layer. Position p of layer l lives in row p % capacity of
+// k[l] / v[l] (a ring buffer when the model attends to a sliding window, plain rows
+// otherwise); each row holds kv_dim = n_head_kv * head_dim floats.
+struct KvRows {
+  int64_t capacity = 0;
+  int64_t kv_dim = 0;
+  std::vector<float*> k, v;  // one pointer per layer
+
+  float* K(int layer, int64_t pos) const { return k[layer] + (pos % capacity) * kv_dim; }
+  float* V(int layer, int64_t pos) const { return v[layer] + (pos % capacity) * kv_dim; }
+};
+
+// Activations of one forward call, kept between calls so that decoding does not allocate.
+struct ForwardBuffers {
+  std::vector<float> x;     // [n][n_embd] residual stream
+  std::vector<float> xb;    // [n][n_embd] normed input of a block
+  std::vector<float> xb2;   // [n][n_embd] block output
+  std::vector<float> q;     // [n][n_head * head_dim]
+  std::vector<float> k, v;  // [n][n_head_kv * head_dim]
+  std::vector<float> att;   // [n][n_head * head_dim] attention output
+  std::vector<float> hb, hb2;          // [n][n_ff] MLP hidden
+  std::vector<float> rope_cos, rope_sin;  // [n][n_rot / 2]
+  std::vector<float> logits;  // [n or 1][n_vocab]
+
+  // Grows every buffer for n tokens. OutOfMemoryError if that fails.
+  absl::Status Reserve(const ModelConfig& config, int64_t n_tokens, bool all_logits);
+};
+
+// Runs `tokens` at positions pos .. pos + n - 1: writes their keys/values into `kv` (which
+// must already hold positions [max(0, pos - window + 1) or 0, pos)) and leaves logits in
+// buf->logits: n rows if all_logits, else only the last token's row. Token ids must have
+// been validated. Returns CancelledError if *cancel becomes true (checked before every
+// layer); the KV rows of positions >= pos are then partly written and must be ignored.
+absl::Status Forward(const Model& model, absl::Span<const int32_t> tokens, int64_t pos,
+                     const KvRows& kv, bool all_logits, const std::atomic<bool>* cancel,
+                     Parallel& par, ForwardBuffers* buf);
+
+}  // namespace ember
+
+#endif  // EMBER_MODEL_FORWARD_H_

@@ -1,0 +1,46 @@
+#include "lib/model/model.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "lib/base/errors.h"
+#include "lib/format/gguf.h"
+#include "lib/format/hf_dir.h"
+#include "lib/model/config_loader.h"
+#include "lib/model/weight_loader.h"
+#include "lib/model/weights.h"
+
+namespace ember {
+
+Model::~Model() = default;
+
+absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& path,
+                                                   const ModelLoadOptions& options) {
+  std::unique_ptr<Model> model(new Model());
+  model->log_ = options.log;
+  model->weights_ = std::make_unique<ModelWeights>();
+  ModelWeights& w = *model->weights_;
+  if (HfModelDir::Looks(path)) {
+    EMBER_ASSIGN_OR_RETURN(w.hf_dir, HfModelDir::Open(path));
+    EMBER_ASSIGN_OR_RETURN(model->config_, ConfigFromHf(w.hf_dir->config(), path));
+    EMBER_ASSIGN_OR_RETURN(model->tokenizer_, TokenizerFromHfDir(path));
+  } else {
+    EMBER_ASSIGN_OR_RETURN(w.gguf, GgufFile::Open(path));
+    EMBER_ASSIGN_OR_RETURN(model->config_, ConfigFromGguf(*w.gguf));
+    EMBER_ASSIGN_OR_RETURN(model->tokenizer_, TokenizerFromGguf(*w.gguf));
+  }
+  EMBER_RETURN_IF_ERROR(LoadWeights(model->config_, options.weight_format, &w));
+
+  const ModelConfig& c = model->config_;
+  Log(&model->log_, LogLevel::kInfo,
+      absl::StrFormat("%s: %s, %d layers, n_embd %d, %d/%d heads of %d, n_ff %d, vocab %d%s",
+                      path, c.arch_name, c.n_layer, c.n_embd, c.n_head, c.n_head_kv,
+                      c.head_dim, c.n_ff, c.n_vocab,
+                      c.sliding_window > 0
+                          ? absl::StrCat(", sliding window ", c.sliding_window)
+                          : std::string()));
+  return model;
+}
+
+}  // namespace ember

@@ -1,0 +1,51 @@
+// A loaded model: hyper-parameters, weights (zero-copy views into the mapped files where
+// the storage type allows) and the tokenizer. Immutable after Load(), so any number of
+// sessions and threads may share it.
+#ifndef EMBER_MODEL_MODEL_H_
+#define EMBER_MODEL_MODEL_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "lib/base/log.h"
+#include "lib/model/config.h"
+#include "lib/tokenizer/tokenizer.h"
+
+namespace ember {
+
+// How float weights are held after loading (ember_model_options_set_weight_format).
+enum class WeightFormat { kAsStored = 0, kQ8_0 = 1, kQ4_0 = 2 };
+
+struct ModelLoadOptions {
+  WeightFormat weight_format = WeightFormat::kAsStored;
+  LogSink log;  // default: the global sink
+};
+
+class ModelWeights;  // lib/model/weights.h
+
+class Model {
+ public:
+  // `path` is a GGUF file or a Hugging Face directory (HfModelDir::Looks).
+  static absl::StatusOr<std::unique_ptr<Model>> Load(const std::string& path,
+                                                     const ModelLoadOptions& options);
+  ~Model();
+
+  const ModelConfig& config() const { return config_; }
+  const Tokenizer& tokenizer() const { return *tokenizer_; }
+  const ModelWeights& weights() const { return *weights_; }
+  const LogSink& log() const { return log_; }
+
+ private:
+  Model() = default;
+  ModelConfig config_;
+  std::unique_ptr<Tokenizer> tokenizer_;
+  std::unique_ptr<ModelWeights> weights_;
+  LogSink log_;
+};
+
+}  // namespace ember
+
+#endif  // EMBER_MODEL_MODEL_H_

@@ -1,0 +1,50 @@
+// Float32 keys and values of every layer, [slots][n_head_kv * head_dim] per layer.
+//
+// Position p lives in slot p % capacity. For full-attention models capacity = n_ctx and
+// the slot is simply p. For sliding-window models the cache is a ring of
+// window + max_chunk slots: evaluating a chunk of at most max_chunk tokens at positions
+// >= n then never overwrites the window of keys (n - window, n) that a query at n needs,
+// so a failed or cancelled chunk leaves the state before it intact.
+//
+// Memory grows with use (Reserve) up to capacity, then stays constant.
+#ifndef EMBER_RUNTIME_KV_CACHE_H_
+#define EMBER_RUNTIME_KV_CACHE_H_
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "lib/model/forward.h"
+
+namespace ember {
+
+class KvCache {
+ public:
+  KvCache(int n_layer, int64_t kv_dim, int64_t capacity);
+
+  // Bytes the cache would hold at full capacity.
+  static uint64_t BytesFor(int n_layer, int64_t kv_dim, int64_t slots);
+
+  // Makes positions [0, n_positions) addressable: allocates min(n_positions, capacity)
+  // slots or more, keeping the rows already written. OutOfMemoryError leaves the cache as
+  // it was.
+  absl::Status Reserve(int64_t n_positions);
+
+  int64_t capacity() const { return capacity_; }
+  int64_t allocated_slots() const { return slots_; }
+  uint64_t bytes() const { return BytesFor(static_cast<int>(k_.size()), kv_dim_, slots_); }
+  // The rows as the forward pass addresses them (valid until the next Reserve).
+  const KvRows& rows() const { return rows_; }
+
+ private:
+  int64_t kv_dim_;
+  int64_t capacity_;
+  int64_t slots_ = 0;
+  std::vector<std::unique_ptr<float[]>> k_, v_;
+  KvRows rows_;
+};
+
+}  // namespace ember
+
+#endif  // EMBER_RUNTIME_KV_CACHE_H_

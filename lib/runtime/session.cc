@@ -1,0 +1,212 @@
+// Session: the token history, the KV cache that matches it, and the last logits.
+//
+// Invariant: the KV rows of the first n_kv_valid tokens of `tokens` are computed (for a
+// sliding-window model, the rows of the last `window` of them are present in the ring).
+// Normally n_kv_valid == tokens.size(). Eval computes tokens[n_kv_valid..] followed by the
+// new tokens, in chunks of at most n_batch, and commits only when everything succeeded, so
+// an error or a cancellation leaves tokens, n_past and logits exactly as they were.
+//
+// Context shift (full-attention models, SessionOptions::context_shift): when the new tokens
+// do not fit, the tokens after the first n_keep are dropped (half of them, or more if
+// needed) and the KV rows of the kept tokens are RE-COMPUTED at their new positions. This
+// is exact (the result equals evaluating the shortened context from scratch) at the cost
+// of one prefill of the kept tokens. If that recomputation is cancelled, the old history
+// is restored with n_kv_valid = n_keep: its rows after n_keep are recomputed lazily by the
+// next Eval, which makes the rollback exact without keeping a copy of the cache.
+#include "lib/runtime/session.h"
+
+#include <algorithm>
+#include <cstring>
+#include <system_error>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "lib/base/errors.h"
+#include "lib/model/forward.h"
+#include "lib/runtime/kv_cache.h"
+#include "lib/runtime/thread_pool.h"
+
+namespace ember {
+namespace {
+
+constexpr int32_t kDefaultMaxContext = 4096;
+
+}  // namespace
+
+struct Session::Impl {
+  Impl(const Model& m, const SessionOptions& o, int32_t ctx, int32_t batch, bool window,
+       int64_t kv_capacity)
+      : model(m),
+        options(o),
+        n_ctx(ctx),
+        n_batch(batch),
+        windowed(window),
+        kv(m.config().n_layer, int64_t{m.config().n_head_kv} * m.config().head_dim,
+           kv_capacity) {}
+
+  Parallel& par() { return pool ? static_cast<Parallel&>(*pool) : SerialParallel(); }
+
+  const Model& model;
+  const SessionOptions options;
+  const int32_t n_ctx;
+  const int32_t n_batch;
+  const bool windowed;  // sliding-window attention: the KV cache is a ring
+  KvCache kv;
+  std::unique_ptr<ThreadPool> pool;  // null: run on the calling thread
+  ForwardBuffers buf;
+  std::vector<int32_t> tokens;
+  int64_t n_kv_valid = 0;
+  std::vector<float> logits;
+  bool has_logits = false;
+};
+
+Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Session::~Session() = default;
+
+absl::StatusOr<std::unique_ptr<Session>> Session::Create(const Model& model,
+                                                         const SessionOptions& options) {
+  const ModelConfig& c = model.config();
+  if (options.n_ctx < 0 || options.n_batch < 0 || options.n_keep < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("session options: n_ctx ", options.n_ctx,
+                                                   ", n_batch ", options.n_batch, ", n_keep ",
+                                                   options.n_keep, " must not be negative"));
+  }
+  int32_t n_ctx = options.n_ctx;
+  if (n_ctx == 0) {
+    n_ctx = c.n_ctx_train > 0 ? std::min(c.n_ctx_train, kDefaultMaxContext) : kDefaultMaxContext;
+  }
+  if (options.n_keep >= n_ctx) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("session options: n_keep ", options.n_keep, " must be below n_ctx ", n_ctx));
+  }
+  const int32_t n_batch = std::min(options.n_batch > 0 ? options.n_batch : 256, n_ctx);
+  // A window at least as long as the context is no window at all.
+  const bool windowed = c.sliding_window > 0 && c.sliding_window < n_ctx;
+  const int64_t capacity =
+      windowed ? std::min<int64_t>(n_ctx, int64_t{c.sliding_window} + n_batch) : n_ctx;
+  const int64_t kv_dim = int64_t{c.n_head_kv} * c.head_dim;
+  const uint64_t kv_bytes = KvCache::BytesFor(c.n_layer, kv_dim, capacity);
+  if (options.max_kv_bytes > 0 && kv_bytes > options.max_kv_bytes) {
+    return OutOfMemoryError(absl::StrCat("the KV cache for ", capacity, " positions needs ",
+                                         kv_bytes, " bytes, more than max_kv_bytes ",
+                                         options.max_kv_bytes));
+  }
+  auto impl = std::make_unique<Impl>(model, options, n_ctx, n_batch, windowed, capacity);
+  try {
+    impl->logits.resize(static_cast<size_t>(c.n_vocab));
+    if (options.n_threads > 1) impl->pool = std::make_unique<ThreadPool>(options.n_threads);
+  } catch (const std::bad_alloc&) {
+    return OutOfMemoryError("cannot allocate the session's logits");
+  } catch (const std::system_error& e) {
+    return OutOfMemoryError(absl::StrCat("cannot start ", options.n_threads, " threads: ", e.what()));
+  }
+  return std::unique_ptr<Session>(new Session(std::move(impl)));
+}
+
+absl::Status Session::Eval(absl::Span<const int32_t> tokens, float* all_logits,
+                           const std::atomic<bool>* cancel) {
+  Impl& s = *impl_;
+  const ModelConfig& c = s.model.config();
+  for (const int32_t id : tokens) {
+    if (id < 0 || id >= c.n_vocab) {
+      return InvalidTokenError(
+          absl::StrCat("token id ", id, " is out of range: the model has n_vocab ", c.n_vocab));
+    }
+  }
+  if (tokens.empty()) return absl::OkStatus();
+  const int64_t n_new = static_cast<int64_t>(tokens.size());
+  const int64_t n_past = static_cast<int64_t>(s.tokens.size());
+
+  // The history the new tokens will follow, and how much of its KV is already computed.
+  std::vector<int32_t> history;
+  const std::vector<int32_t>* context = &s.tokens;
+  int64_t n_valid = s.n_kv_valid;
+  bool shifted = false;
+  if (n_past + n_new > s.n_ctx) {
+    if (!s.options.context_shift || s.windowed || s.options.n_keep + n_new > s.n_ctx) {
+      return ContextFullError(absl::StrCat("context full: ", n_past, " tokens + ", n_new,
+                                           " new > n_ctx ", s.n_ctx,
+                                           s.options.context_shift ? " (even after shifting)" : ""));
+    }
+    const int64_t n_keep = std::min<int64_t>(s.options.n_keep, n_past);
+    // Drop half of the shiftable tokens (or more if needed) so that shifts stay rare.
+    const int64_t drop = std::max(n_past + n_new - s.n_ctx, (n_past - n_keep) / 2);
+    history.assign(s.tokens.begin(), s.tokens.begin() + n_keep);
+    history.insert(history.end(), s.tokens.begin() + n_keep + drop, s.tokens.end());
+    context = &history;
+    n_valid = std::min(n_valid, n_keep);
+    shifted = true;
+  }
+  const int64_t n_context = static_cast<int64_t>(context->size());
+
+  // Everything to compute: the context tokens without KV rows, then the new tokens.
+  std::vector<int32_t> pending(context->begin() + n_valid, context->end());
+  pending.insert(pending.end(), tokens.begin(), tokens.end());
+  const int64_t n_pending = static_cast<int64_t>(pending.size());
+  const int64_t first_new = n_pending - n_new;  // index in `pending` of tokens[0]
+
+  EMBER_RETURN_IF_ERROR(s.kv.Reserve(n_context + n_new));
+
+  const int32_t n_vocab = c.n_vocab;
+  bool last_chunk_all = false;
+  for (int64_t begin = 0; begin < n_pending; begin += s.n_batch) {
+    const int64_t end = std::min(n_pending, begin + s.n_batch);
+    const bool want_all = all_logits != nullptr && end > first_new;
+    absl::Status status;
+    if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
+      status = CancelledError("evaluation cancelled");
+    } else {
+      status = Forward(s.model, absl::MakeConstSpan(pending.data() + begin, end - begin),
+                       n_valid + begin, s.kv.rows(), want_all, cancel, s.par(), &s.buf);
+    }
+    if (!status.ok()) {
+      // Roll back. Unshifted, the context rows computed so far are still right for
+      // s.tokens; after a shift, only the first n_keep are.
+      if (shifted) {
+        s.n_kv_valid = std::min<int64_t>(s.n_kv_valid, std::min<int64_t>(s.options.n_keep, n_past));
+      } else {
+        s.n_kv_valid = std::max(s.n_kv_valid, std::min(n_valid + begin, n_past));
+      }
+      return status;
+    }
+    if (want_all) {
+      for (int64_t i = std::max(begin, first_new); i < end; ++i) {
+        std::memcpy(all_logits + (i - first_new) * n_vocab,
+                    s.buf.logits.data() + (i - begin) * n_vocab, sizeof(float) * n_vocab);
+      }
+    }
+    last_chunk_all = want_all;
+  }
+
+  // Commit.
+  const float* last = s.buf.logits.data();
+  if (last_chunk_all) {
+    const int64_t last_chunk_begin = (n_pending - 1) / s.n_batch * s.n_batch;
+    last += (n_pending - 1 - last_chunk_begin) * n_vocab;
+  }
+  std::memcpy(s.logits.data(), last, sizeof(float) * n_vocab);
+  s.has_logits = true;
+  if (shifted) s.tokens = std::move(history);
+  s.tokens.insert(s.tokens.end(), tokens.begin(), tokens.end());
+  s.n_kv_valid = static_cast<int64_t>(s.tokens.size());
+  return absl::OkStatus();
+}
+
+absl::Span<const float> Session::last_logits() const {
+  if (!impl_->has_logits) return {};
+  return impl_->logits;
+}
+bool Session::has_logits() const { return impl_->has_logits; }
+int32_t Session::n_past() const { return static_cast<int32_t>(impl_->tokens.size()); }
+int32_t Session::n_ctx() const { return impl_->n_ctx; }
+uint64_t Session::kv_bytes() const { return impl_->kv.bytes(); }
+absl::Span<const int32_t> Session::tokens() const { return impl_->tokens; }
+const Model& Session::model() const { return impl_->model; }
+
+void Session::Reset() {
+  impl_->tokens.clear();
+  impl_->n_kv_valid = 0;
+  impl_->has_logits = false;
+}
+
+}  // namespace ember

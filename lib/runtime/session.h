@@ -1,0 +1,62 @@
+// A session: one conversation's KV cache, position and last logits on a shared Model.
+// Used by one thread at a time (the API layer enforces nothing; hosts must).
+#ifndef EMBER_RUNTIME_SESSION_H_
+#define EMBER_RUNTIME_SESSION_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "lib/model/model.h"
+
+namespace ember {
+
+struct SessionOptions {
+  int32_t n_ctx = 0;          // 0 = min(model n_ctx_train, 4096)
+  int32_t n_threads = 1;
+  uint64_t max_kv_bytes = 0;  // 0 = unlimited
+  // When the context is full, drop tokens after n_keep and recompute the kept ones' KV
+  // (see session.cc). Full-attention models only: a sliding-window model (whose KV memory
+  // is bounded anyway) still reports ContextFullError at n_ctx.
+  bool context_shift = false;
+  int32_t n_keep = 0;         // tokens kept at the front when shifting (BOS/system prefix)
+  int32_t n_batch = 256;      // max tokens per forward call; longer inputs run in chunks
+};
+
+class Session {
+ public:
+  // OutOfMemoryError if the KV cache would exceed max_kv_bytes or cannot be allocated.
+  static absl::StatusOr<std::unique_ptr<Session>> Create(const Model& model,
+                                                         const SessionOptions& options);
+  ~Session();
+
+  // Evaluates `tokens` at the current position as one batch. On success, last_logits()
+  // holds the last token's logits; if all_logits is non-null it receives n*n_vocab floats.
+  // Errors leave the session exactly as before the call: InvalidTokenError,
+  // ContextFullError (unless context shifting makes room), CancelledError (checked via
+  // `cancel` between layers/chunks), OutOfMemoryError.
+  absl::Status Eval(absl::Span<const int32_t> tokens, float* all_logits,
+                    const std::atomic<bool>* cancel);
+
+  absl::Span<const float> last_logits() const;
+  bool has_logits() const;
+  int32_t n_past() const;      // tokens in the context (after any shifting)
+  int32_t n_ctx() const;
+  uint64_t kv_bytes() const;   // bytes the KV cache holds allocated right now
+  absl::Span<const int32_t> tokens() const;  // the tokens currently in context
+  void Reset();
+
+  const Model& model() const;
+
+ private:
+  struct Impl;
+  explicit Session(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ember
+
+#endif  // EMBER_RUNTIME_SESSION_H_
