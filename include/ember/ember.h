@@ -328,6 +328,12 @@ EMBER_API ember_status ember_session_options_set_max_kv_bytes(ember_session_opti
 */
 EMBER_API ember_status ember_session_options_set_context_shift(ember_session_options *o,
                                                                int32_t enable, int32_t n_keep);
+/* KV cache element types. */
+#define EMBER_KV_F32 0  /* default: exact */
+#define EMBER_KV_F16 1  /* half the memory; logits move by ~1e-3 */
+#define EMBER_KV_BF16 2 /* half the memory; coarser than F16 */
+/* Element type of the session's KV cache. EMBER_ERR_INVALID_ARGUMENT for other values. */
+EMBER_API ember_status ember_session_options_set_kv_type(ember_session_options *o, int32_t kv_type);
 /* The sampler used by ember_session_sample() and ember_session_generate(); copied. */
 EMBER_API ember_status ember_session_options_set_sampler(ember_session_options *o,
                                                          const ember_sampler_options *sampler);

@@ -139,6 +139,19 @@ ember_status ember_session_options_set_context_shift(ember_session_options* o, i
   return EMBER_OK;
 }
 
+ember_status ember_session_options_set_kv_type(ember_session_options* o, int32_t kv_type) {
+  if (o == nullptr) return NullOptions("ember_session_options_set_kv_type");
+  switch (kv_type) {
+    case EMBER_KV_F32: o->session.kv_type = ember::KvType::kF32; break;
+    case EMBER_KV_F16: o->session.kv_type = ember::KvType::kF16; break;
+    case EMBER_KV_BF16: o->session.kv_type = ember::KvType::kBF16; break;
+    default:
+      return Fail(EMBER_ERR_INVALID_ARGUMENT,
+                  "ember_session_options_set_kv_type: unknown KV type " + std::to_string(kv_type));
+  }
+  return EMBER_OK;
+}
+
 ember_status ember_session_options_set_sampler(ember_session_options* o, const ember_sampler_options* sampler) {
   if (o == nullptr) return NullOptions("ember_session_options_set_sampler");
   if (sampler == nullptr) return Fail(EMBER_ERR_INVALID_ARGUMENT, "ember_session_options_set_sampler: sampler is NULL");

@@ -14,6 +14,9 @@
 
 namespace ember {
 
+// Element type of the KV cache. F32 is exact; F16/BF16 halve KV memory and bandwidth.
+enum class KvType { kF32 = 0, kF16 = 1, kBF16 = 2 };
+
 struct SessionOptions {
   int32_t n_ctx = 0;          // 0 = min(model n_ctx_train, 4096)
   int32_t n_threads = 1;
@@ -24,6 +27,7 @@ struct SessionOptions {
   bool context_shift = false;
   int32_t n_keep = 0;         // tokens kept at the front when shifting (BOS/system prefix)
   int32_t n_batch = 256;      // max tokens per forward call; longer inputs run in chunks
+  KvType kv_type = KvType::kF32;
 };
 
 class Session {
