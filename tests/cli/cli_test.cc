@@ -65,6 +65,59 @@ TEST(CliTest, EvalPrintsTheDocumentedJsonAndMatchesTheReference) {
   }
 }
 
+// `ember eval` on every F32 (and F16) reference model, through each file format it ships
+// in: prompt ids, greedy ids up to the first near-tie step, every listed top logit and the
+// whole last-position vector within the README's 1e-3.
+TEST(CliTest, EvalMatchesEveryFloatReference) {
+  struct Case {
+    const char* variant;
+    const char* model;  // under tests/data/models
+  };
+  const Case cases[] = {
+      {"llama-2-tiny-random", "llama-2-tiny-random.gguf"},
+      {"tiny-llama2.f32", "tiny-llama2.f32.gguf"},
+      {"tiny-llama2.f32", "tiny-llama2"},
+      {"tiny-mistral.f32", "tiny-mistral"},
+      {"tiny-phi2.f32", "tiny-phi2.f32.gguf"},
+      {"tiny-phi2.f32", "tiny-phi2"},
+  };
+  for (const Case& k : cases) {
+    for (const char* c : {"short", "long", "unicode", "code", "whitespace"}) {
+      SCOPED_TRACE(std::string(k.model) + " " + c);
+      auto ref = ReadJson(TestDataPath(std::string("reference/") + k.variant + "." + c + ".json"));
+      std::string prompt_file = ember::testing::WriteTempFile("prompt.txt", ref["prompt"].get<std::string>());
+      std::string logits_file = ember::testing::WriteTempFile("logits.bin", "");
+      auto r = RunCommand(CliPath() + " eval -m " + TestDataPath(std::string("models/") + k.model) + " -f " +
+                          prompt_file + " --logits-out " + logits_file + " -t 2");
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      auto out = nlohmann::json::parse(r.out);
+      EXPECT_EQ(out["prompt_ids"], ref["prompt_token_ids"]);
+      const auto& greedy = ref["greedy"];
+      const size_t exact_steps = greedy["first_step_margin_below_2e-3"].is_null()
+                                     ? greedy["token_ids"].size()
+                                     : greedy["first_step_margin_below_2e-3"].get<size_t>();
+      for (size_t t = 0; t < exact_steps; ++t) {
+        ASSERT_EQ(out["generated_ids"][t], greedy["token_ids"][t]) << "step " << t;
+      }
+      double max_diff = 0;
+      for (size_t pos = 0; pos < ref["prompt_top_logits"].size(); ++pos) {
+        for (const auto& entry : ref["prompt_top_logits"][pos]) {
+          for (const auto& m : out["top"][pos]) {
+            if (m[0] == entry[0]) max_diff = std::max(max_diff, std::fabs(m[1].get<double>() - entry[1].get<double>()));
+          }
+        }
+      }
+      std::vector<float> mine = ember::testing::ReadF32File(logits_file);
+      std::vector<float> want =
+          ember::testing::ReadF32File(TestDataPath("reference/" + ref["last_prompt_logits_file"].get<std::string>()));
+      ASSERT_EQ(mine.size(), want.size());
+      for (size_t i = 0; i < mine.size(); ++i) max_diff = std::max(max_diff, std::fabs(double(mine[i]) - want[i]));
+      EXPECT_LE(max_diff, 1e-3);
+      std::printf("[ %s via %s ] max |dlogit| %.3g\n", ref["case"].get<std::string>().c_str(), k.model, max_diff);
+    }
+  }
+}
+
 TEST(CliTest, EvalFlags) {
   const std::string model = TestDataPath("models/stories260K.gguf");
   auto r = RunCommand(CliPath() + " eval -m " + model + " -p 'Once upon a time' --no-bos -n 3 --top 2");
