@@ -24,10 +24,17 @@ ABSL_FLAG(float, top_p, 0.95f, "generate: top-p (1 = off)");
 ABSL_FLAG(float, min_p, 0.05f, "generate: min-p (0 = off)");
 ABSL_FLAG(float, repeat_penalty, 1.1f, "generate: repetition penalty (1 = off)");
 ABSL_FLAG(int32_t, repeat_last_n, 64, "generate: tokens the repetition penalty looks back");
-ABSL_FLAG(uint64_t, seed, 0, "generate: sampler seed");
+ABSL_FLAG(uint64_t, seed, 0, "generate: sampler seed; synth: weight seed");
 ABSL_FLAG(bool, ignore_eos, false, "generate: keep going past the end-of-sequence token");
 ABSL_FLAG(bool, json, false, "machine-readable output");
 ABSL_FLAG(std::string, weights, "", "load-time weight format: q8_0 or q4_0 (default: as stored)");
+ABSL_FLAG(std::string, arch, "", "synth: phi2, llama2-7b, mistral-7b, tiny-phi2, tiny-llama, tiny-mistral");
+ABSL_FLAG(std::string, type, "Q4_0", "synth: F32, F16, BF16, Q8_0, Q4_0, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K");
+ABSL_FLAG(std::string, vocab, "", "synth: GGUF file whose tokenizer.ggml.* vocabulary the model gets");
+ABSL_FLAG(std::string, o, "", "synth: output GGUF file");
+ABSL_FLAG(int32_t, layers, 0, "synth: number of layers (0 = the architecture's own)");
+ABSL_FLAG(int32_t, r, 3, "bench: repetitions per test");
+ABSL_FLAG(std::string, bench_threads, "", "bench: comma-separated thread counts (what -t means for bench)");
 
 namespace ember::cli {
 
@@ -49,8 +56,14 @@ std::vector<std::string> NormalizeFlagSpellings(int argc, char** argv) {
     for (char& ch : name) {
       if (ch == '-') ch = '_';
     }
-    next_is_value = eq == std::string::npos && kBoolFlags.count(name) == 0;
-    out.push_back(arg.substr(0, dashes) + name + (eq == std::string::npos ? "" : arg.substr(eq)));
+    const bool is_bool = kBoolFlags.count(name) != 0;
+    next_is_value = eq == std::string::npos && !is_bool;
+    // A bare bool flag gets an explicit "=true": absl's parser (a shared library) cannot
+    // recognise our bool flags by type across the hidden-visibility boundary and would
+    // otherwise demand a value.
+    const bool own_bool = is_bool && name != "help" && name != "helpfull";
+    out.push_back(arg.substr(0, dashes) + name +
+                  (eq != std::string::npos ? arg.substr(eq) : own_bool ? "=true" : ""));
   }
   return out;
 }

@@ -29,6 +29,13 @@ ABSL_DECLARE_FLAG(uint64_t, seed);
 ABSL_DECLARE_FLAG(bool, ignore_eos);
 ABSL_DECLARE_FLAG(bool, json);
 ABSL_DECLARE_FLAG(std::string, weights);
+ABSL_DECLARE_FLAG(std::string, arch);
+ABSL_DECLARE_FLAG(std::string, type);
+ABSL_DECLARE_FLAG(std::string, vocab);
+ABSL_DECLARE_FLAG(std::string, o);
+ABSL_DECLARE_FLAG(int32_t, layers);
+ABSL_DECLARE_FLAG(int32_t, r);
+ABSL_DECLARE_FLAG(std::string, bench_threads);
 
 namespace ember::cli {
 

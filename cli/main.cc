@@ -19,9 +19,17 @@ constexpr char kUsage[] =
     "  tokenize -m MODEL (-p TEXT | -f FILE) [--bos|--no-bos] [--parse-special]\n"
     "  eval     -m MODEL (-p TEXT | -f FILE) [--bos|--no-bos] [-n N=32] [--top K=20]\n"
     "           [--logits-out FILE] [-t THREADS]\n"
+    "  synth    --arch phi2|llama2-7b|mistral-7b|tiny-phi2|tiny-llama|tiny-mistral --vocab TOKENIZER.gguf\n"
+    "           -o OUT.gguf [--type Q4_0|Q8_0|Q4_K_M|Q5_K_M|F16|...] [--seed S] [--layers N] [-t THREADS]\n"
+    "  bench    -m MODEL [-p 512[,P..]] [-n 128] [-t 1[,2..]] [-r 3] [--json]\n"
     "  version\n";
 
 }  // namespace
+
+namespace ember::cli {
+int RunSynth();  // cli/cmd_synth.cc
+int RunBench();  // cli/cmd_bench.cc
+}  // namespace ember::cli
 
 int main(int argc, char** argv) {
   if (argc < 2 || std::strcmp(argv[1], "-h") == 0 || std::strcmp(argv[1], "--help") == 0) {
@@ -36,6 +44,13 @@ int main(int argc, char** argv) {
   // Parse the flags that follow the command.
   std::vector<std::string> args = ember::cli::NormalizeFlagSpellings(argc - 1, argv + 1);
   args[0] = std::string(argv[0]) + " " + command;
+  if (command == "bench") {
+    // bench takes a list of thread counts (-t 1,2), which the shared int flag cannot hold.
+    for (std::string& a : args) {
+      if (a == "-t" || a == "--t") a = "--bench_threads";
+      else if (a.rfind("-t=", 0) == 0 || a.rfind("--t=", 0) == 0) a = "--bench_threads" + a.substr(a.find('='));
+    }
+  }
   std::vector<char*> cargs;
   for (std::string& a : args) cargs.push_back(a.data());
   absl::SetProgramUsageMessage(kUsage);
@@ -47,6 +62,8 @@ int main(int argc, char** argv) {
   if (command == "generate") return ember::cli::RunGenerate();
   if (command == "tokenize") return ember::cli::RunTokenize();
   if (command == "eval") return ember::cli::RunEval();
+  if (command == "synth") return ember::cli::RunSynth();
+  if (command == "bench") return ember::cli::RunBench();
   std::fprintf(stderr, "ember: unknown command '%s'\n%s", command.c_str(), kUsage);
   return 2;
 }
