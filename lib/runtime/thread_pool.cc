@@ -1,14 +1,20 @@
 #include "lib/runtime/thread_pool.h"
 
+#include <algorithm>
+
 namespace ember {
 namespace {
 
 // ~100 us of polling on current x86 cores before a worker (or the waiting caller) sleeps.
 constexpr int kSpinIterations = 4000;
+constexpr uint64_t kFieldMask = (uint64_t{1} << 20) - 1;
 
 thread_local bool tl_inside_chunk = false;
 
 inline void CpuRelax() { __builtin_ia32_pause(); }
+
+inline uint64_t ChunkCount(uint64_t claim) { return (claim >> 20) & kFieldMask; }
+inline uint64_t NextChunk(uint64_t claim) { return claim & kFieldMask; }
 
 // Waits until `a` differs from `old`: spin first, then futex-wait.
 template <typename T>
@@ -27,7 +33,7 @@ T AwaitChange(const std::atomic<T>& a, T old) {
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads) {
   workers_.reserve(static_cast<size_t>(n_threads_ - 1));
-  for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { WorkerLoop(i); });
+  for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this] { WorkerLoop(); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -40,24 +46,29 @@ ThreadPool::~ThreadPool() {
   for (std::thread& t : workers_) t.join();
 }
 
-void ThreadPool::RunChunk(int index) {
-  if (index >= n_chunks_) return;
-  const int64_t begin = n_ * index / n_chunks_;
-  const int64_t end = n_ * (index + 1) / n_chunks_;
-  tl_inside_chunk = true;
-  (*fn_)(begin, end);
-  tl_inside_chunk = false;
+void ThreadPool::RunChunks() {
+  uint64_t claim = claim_.load(std::memory_order_acquire);
+  while (NextChunk(claim) < ChunkCount(claim)) {
+    if (!claim_.compare_exchange_weak(claim, claim + 1, std::memory_order_acq_rel,
+                                      std::memory_order_acquire)) {
+      continue;  // `claim` was reloaded: another participant took that chunk
+    }
+    const int64_t k = static_cast<int64_t>(ChunkCount(claim));
+    const int64_t i = static_cast<int64_t>(NextChunk(claim));
+    tl_inside_chunk = true;
+    (*fn_)(n_ * i / k, n_ * (i + 1) / k);
+    tl_inside_chunk = false;
+    if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == k) done_.notify_one();
+    claim = claim_.load(std::memory_order_acquire);
+  }
 }
 
-void ThreadPool::WorkerLoop(int index) {
+void ThreadPool::WorkerLoop() {
   uint32_t seen = 0;
   while (true) {
     seen = AwaitChange(generation_, seen);
     if (stop_.load(std::memory_order_relaxed)) return;  // ordered by the acquire above
-    RunChunk(index);
-    // Every worker acknowledges every job, so the caller may reuse the job fields (and
-    // start the next job) only after all workers are done reading them.
-    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
+    RunChunks();
   }
 }
 
@@ -68,15 +79,18 @@ void ThreadPool::For(int64_t n, absl::FunctionRef<void(int64_t, int64_t)> fn) {
     return;
   }
   std::lock_guard<std::mutex> lock(call_mu_);
+  const uint64_t chunks = static_cast<uint64_t>(std::min<int64_t>(n, int64_t{kChunksPerThread} * n_threads_));
   fn_ = &fn;
   n_ = n;
-  n_chunks_ = n < n_threads_ ? static_cast<int>(n) : n_threads_;
-  pending_.store(static_cast<uint32_t>(n_threads_ - 1), std::memory_order_relaxed);
+  done_.store(0, std::memory_order_relaxed);
+  const uint64_t job = (claim_.load(std::memory_order_relaxed) >> 40) + 1;
+  claim_.store((job << 40) | (chunks << 20), std::memory_order_release);
   generation_.fetch_add(1, std::memory_order_release);
   generation_.notify_all();
-  RunChunk(0);
-  uint32_t left = pending_.load(std::memory_order_acquire);
-  while (left != 0) left = AwaitChange(pending_, left);
+  RunChunks();
+  // Wait for chunks other participants claimed and are still running.
+  uint32_t finished = done_.load(std::memory_order_acquire);
+  while (finished != chunks) finished = AwaitChange(done_, finished);
   fn_ = nullptr;
 }
 

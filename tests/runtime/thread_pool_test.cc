@@ -1,6 +1,8 @@
 #include "lib/runtime/thread_pool.h"
 
 #include <atomic>
+#include <chrono>
+#include <mutex>
 #include <set>
 #include <thread>
 #include <vector>
@@ -23,21 +25,62 @@ TEST(ThreadPoolTest, CoversRangeWithContiguousChunks) {
         for (int64_t i = b; i < e; ++i) hits[i].fetch_add(1);
       });
       for (int64_t i = 0; i < n; ++i) ASSERT_EQ(hits[i].load(), 1) << "n " << n << " i " << i;
-      EXPECT_EQ(chunks.load(), std::min<int64_t>(n, threads));
+      const int64_t expected_chunks =
+          threads == 1 || n == 1 ? 1 : std::min<int64_t>(n, int64_t{ThreadPool::kChunksPerThread} * threads);
+      EXPECT_EQ(chunks.load(), expected_chunks);
     }
   }
 }
 
-TEST(ThreadPoolTest, UsesWorkerThreadsAndTheCaller) {
+// Waits up to 10 s for `cond`; a hang would otherwise stall the whole suite.
+template <typename Cond>
+bool WaitFor(Cond cond) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!cond()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+TEST(ThreadPoolTest, WorkersTakePart) {
   ThreadPool pool(3);
   std::mutex mu;
   std::set<std::thread::id> ids;
+  std::atomic<bool> timed_out{false};
   pool.For(3, [&](int64_t, int64_t) {
-    std::lock_guard<std::mutex> lock(mu);
-    ids.insert(std::this_thread::get_id());
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      ids.insert(std::this_thread::get_id());
+    }
+    // Hold every chunk until a second thread has joined in: only workers can be that.
+    if (!WaitFor([&] {
+          std::lock_guard<std::mutex> lock(mu);
+          return ids.size() >= 2;
+        })) {
+      timed_out = true;
+    }
   });
-  EXPECT_EQ(ids.size(), 3u);
-  EXPECT_EQ(ids.count(std::this_thread::get_id()), 1u);
+  EXPECT_FALSE(timed_out.load());
+  EXPECT_GE(ids.size(), 2u);
+}
+
+TEST(ThreadPoolTest, AStalledParticipantDoesNotStallTheRest) {
+  // The first chunk to start blocks until every other chunk is done. With one chunk per
+  // thread fixed in advance this would deadlock; with claiming, the others take the rest.
+  ThreadPool pool(2);
+  const int64_t n = 64;
+  std::atomic<int64_t> done{0};
+  std::atomic<bool> first_taken{false};
+  std::atomic<bool> timed_out{false};
+  pool.For(n, [&](int64_t b, int64_t e) {
+    if (!first_taken.exchange(true)) {
+      if (!WaitFor([&] { return done.load() == n - (e - b); })) timed_out = true;
+    }
+    done.fetch_add(e - b);
+  });
+  EXPECT_FALSE(timed_out.load());
+  EXPECT_EQ(done.load(), n);
 }
 
 TEST(ThreadPoolTest, ManyRapidCalls) {
