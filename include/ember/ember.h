@@ -216,8 +216,8 @@ EMBER_API ember_status ember_model_load(const char *path, const ember_model_opti
 EMBER_API void ember_model_free(ember_model *model);
 
 /*
-** Facts about a loaded model. For a NULL model they return 0 (integers) or "" (strings).
-** Strings live as long as the model. Thread-safe.
+** Facts about a loaded model. For a NULL model they return 0 (counts), -1 (token ids,
+** since 0 is a valid id) or "" (strings). Strings live as long as the model. Thread-safe.
 **   n_vocab     — rows of the output layer (every logits vector has this many entries);
 **   n_tokens    — entries of the tokenizer (may be smaller than n_vocab, e.g. Phi-2);
 **   n_ctx_train — the context length the model was trained with;

@@ -4,6 +4,7 @@
 #define EMBER_API_STATUS_MAP_H_
 
 #include <new>
+#include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -25,7 +26,11 @@ ember_status Guard(const char* where, Body&& body) noexcept {
   try {
     return body();
   } catch (const std::bad_alloc&) {
-    return Fail(EMBER_ERR_OUT_OF_MEMORY, std::string_view(where).empty() ? "out of memory" : where);
+    try {
+      return Fail(EMBER_ERR_OUT_OF_MEMORY, std::string(where) + ": out of memory");
+    } catch (...) {
+      return Fail(EMBER_ERR_OUT_OF_MEMORY, "out of memory");
+    }
   } catch (const std::exception& e) {
     return Fail(EMBER_ERR_INTERNAL, e.what());
   } catch (...) {

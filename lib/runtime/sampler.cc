@@ -30,9 +30,12 @@ absl::Status ValidateSamplerParams(const SamplerParams& p) {
 
 int32_t ArgMax(absl::Span<const float> values) {
   if (values.empty()) return -1;
+  // NaN never wins (unless everything is NaN); strict '>' gives ties to the lowest id.
   int32_t best = 0;
   for (size_t i = 1; i < values.size(); ++i) {
-    if (values[i] > values[best]) best = static_cast<int32_t>(i);  // strict: lowest id wins ties
+    if (values[i] > values[best] || (std::isnan(values[best]) && !std::isnan(values[i]))) {
+      best = static_cast<int32_t>(i);
+    }
   }
   return best;
 }
@@ -71,7 +74,11 @@ int32_t Sampler::Sample(absl::Span<const float> logits, int32_t n_valid,
 
   // Candidates sorted by logit descending (ties: lower id first), cut to top_k.
   candidates_.resize(static_cast<size_t>(n_valid));
-  for (int32_t i = 0; i < n_valid; ++i) candidates_[static_cast<size_t>(i)] = {valid[static_cast<size_t>(i)], i};
+  // NaN logits (a broken model) rank last, so the comparator below is a strict weak order.
+  for (int32_t i = 0; i < n_valid; ++i) {
+    const float l = valid[static_cast<size_t>(i)];
+    candidates_[static_cast<size_t>(i)] = {std::isnan(l) ? -INFINITY : l, i};
+  }
   auto by_logit = [](const std::pair<float, int32_t>& a, const std::pair<float, int32_t>& b) {
     return a.first > b.first || (a.first == b.first && a.second < b.second);
   };

@@ -1,5 +1,6 @@
 #include "lib/runtime/sampler.h"
 
+#include <cmath>
 #include <map>
 #include <vector>
 
@@ -103,6 +104,19 @@ TEST(SamplerTest, RepetitionPenaltyChangesGreedyChoice) {
   // Outside the window: no penalty.
   std::vector<int32_t> old = {0, 1, 1, 1, 1};
   EXPECT_EQ(s.Sample(logits, 2, old), 0);  // 0 is 5 back; 1 penalized to 1.0
+}
+
+TEST(SamplerTest, NanLogitsNeverWin) {
+  std::vector<float> logits = {std::nanf(""), 1.0f, std::nanf(""), 3.0f};
+  EXPECT_EQ(ArgMax(logits), 3);
+  SamplerParams p;
+  p.temperature = 1.0f;
+  p.top_k = 2;
+  Sampler s(p);
+  for (int i = 0; i < 50; ++i) {
+    const int32_t id = s.Sample(logits, 4, {});
+    EXPECT_TRUE(id == 1 || id == 3) << id;
+  }
 }
 
 TEST(SamplerTest, ValidationNamesTheField) {
