@@ -13,6 +13,7 @@
 #include "lib/format/gguf.h"
 #include "lib/tokenizer/byte_level.h"
 #include "lib/tokenizer/byte_level_bpe.h"
+#include "lib/tokenizer/hf_merges.h"
 #include "lib/tokenizer/utf8.h"
 #include "nlohmann/json.hpp"
 
@@ -400,22 +401,12 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> CreateGpt2TokenizerFromHfJson(
   for (size_t i = 0; i < merges->size(); ++i) {
     const json& m = (*merges)[i];
     const std::string where = absl::StrCat("model.merges[", i, "]");
-    std::string left, right;
-    if (m.is_string()) {
-      const std::string s = m.get<std::string>();
-      const size_t space = s.find(' ');
-      if (space == std::string::npos || space == 0 || space + 1 >= s.size() ||
-          s.find(' ', space + 1) != std::string::npos) {
-        return invalid(where, absl::StrCat(Quoted(s), " is not 'left right'"));
-      }
-      left = s.substr(0, space);
-      right = s.substr(space + 1);
-    } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
-      left = m[0].get<std::string>();
-      right = m[1].get<std::string>();
-    } else {
-      return invalid(where, "must be a \"left right\" string or a pair of strings");
+    const auto parts = SplitHfMerge(m);
+    if (!parts.has_value()) {
+      return invalid(where, m.is_string() ? absl::StrCat(Quoted(m.get<std::string>()), " is not 'left right'")
+                                          : "must be a \"left right\" string or a pair of strings");
     }
+    const auto& [left, right] = *parts;
     EMBER_RETURN_IF_ERROR(AddMerge(ids, left, right, where, &spec));
   }
 

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/base/errors.h"
 #include "lib/tokenizer/added_token_splitter.h"
+#include "lib/tokenizer/hf_merges.h"
 #include "lib/tokenizer/hf_text_stages.h"
 #include "lib/tokenizer/merge_boundaries.h"
 #include "lib/tokenizer/piece_cache.h"
@@ -390,22 +391,14 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> CreateFromJson(const json& tokenizer,
   cfg.merges.reserve(merges.size());
   for (size_t rank = 0; rank < merges.size(); ++rank) {
     const json& m = merges[rank];
-    std::string left, right;
-    if (m.is_string()) {
-      const std::string s = m.get<std::string>();
-      const size_t space = s.find(' ');
-      if (space == std::string::npos || s.find(' ', space + 1) != std::string::npos) {
-        return InvalidModelError(absl::StrCat(AV(source), ": merge ", rank, " '",
-                                              absl::CHexEscape(s), "' is not two tokens"));
-      }
-      left = s.substr(0, space);
-      right = s.substr(space + 1);
-    } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
-      left = m[0].get<std::string>();
-      right = m[1].get<std::string>();
-    } else {
-      return InvalidModelError(absl::StrCat(AV(source), ": merge ", rank, " is malformed"));
+    const auto parts = SplitHfMerge(m);
+    if (!parts.has_value()) {
+      return InvalidModelError(m.is_string() ? absl::StrCat(AV(source), ": merge ", rank, " '",
+                                                            absl::CHexEscape(m.get<std::string>()),
+                                                            "' is not two tokens")
+                                             : absl::StrCat(AV(source), ": merge ", rank, " is malformed"));
     }
+    const auto& [left, right] = *parts;
     const int32_t l = vocab.Find(left), r = vocab.Find(right), merged = vocab.Find(left + right);
     if (l < 0 || r < 0 || merged < 0) {
       return InvalidModelError(absl::StrCat(AV(source), ": merge ", rank, " ('",
