@@ -98,6 +98,7 @@ class Model:
     """A loaded model (GGUF file or Hugging Face directory). Immutable; share it freely."""
 
     def __init__(self, path):
+        self._handle = None  # so close() works if loading fails
         handle = ctypes.c_void_p()
         _check(_lib.ember_model_load(os.fsencode(path), None, ctypes.byref(handle)))
         self._handle = handle
@@ -156,6 +157,7 @@ class Session:
     """A KV cache plus sampler on a model; use from one thread at a time."""
 
     def __init__(self, model, n_ctx=None, n_threads=None, temperature=0.0, top_k=0, top_p=1.0, seed=0):
+        self._handle = None  # so close() works if creation fails
         self._model = model  # keeps the model alive
         sampler, options, handle = ctypes.c_void_p(), ctypes.c_void_p(), ctypes.c_void_p()
         _check(_lib.ember_sampler_options_create(ctypes.byref(sampler)))
