@@ -18,9 +18,14 @@ struct AttentionShape {
 };
 
 // q: [n_tokens][n_head * head_dim], already rotated; query t is at position pos + t and the
-// cache holds keys/values of every position it may see (including pos .. pos + t).
-// out: [n_tokens][n_head * head_dim]. Scores are scaled by 1/sqrt(head_dim). Work is split
-// over (token, head) pairs; each query row needs a buffer of only its attended span.
+// cache holds keys/values of every position it may see (including pos .. pos + t), in any
+// of the cache's element types. out: [n_tokens][n_head * head_dim]. Scores are scaled by
+// 1/sqrt(head_dim).
+//
+// Fused: each (token, head) streams its keys in blocks with an online softmax, so the only
+// score buffer is one block; no n_tokens x n_ctx matrix exists. (head, token) pairs are
+// spread over `par`'s threads head-major (cache reuse of a head's keys/values) with equal
+// causal work per thread.
 void CausalAttention(const float* q, int64_t n_tokens, int64_t pos, const KvRows& kv,
                      int layer, const AttentionShape& shape, float* out, Parallel& par);
 

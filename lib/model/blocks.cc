@@ -1,7 +1,6 @@
 #include "lib/model/blocks.h"
 
-#include <cstring>
-
+#include "kernels/attention_kernels.h"
 #include "kernels/matmul.h"
 #include "kernels/ops.h"
 
@@ -21,10 +20,10 @@ void FillRopeTables(const ModelConfig& c, int64_t pos, int64_t n_tokens, Forward
 
 void StoreKv(const float* k, const float* v, int64_t n_tokens, int64_t pos, int layer,
              const KvRows& kv) {
-  const size_t row_bytes = static_cast<size_t>(kv.kv_dim) * sizeof(float);
+  const KvRowKernels& rows = KvRowKernelsFor(ActiveAttentionKernels(), kv.type);
   for (int64_t t = 0; t < n_tokens; ++t) {
-    std::memcpy(kv.K(layer, pos + t), k + t * kv.kv_dim, row_bytes);
-    std::memcpy(kv.V(layer, pos + t), v + t * kv.kv_dim, row_bytes);
+    rows.store(k + t * kv.kv_dim, kv.kv_dim, kv.K(layer, pos + t));
+    rows.store(v + t * kv.kv_dim, kv.kv_dim, kv.V(layer, pos + t));
   }
 }
 

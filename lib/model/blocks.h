@@ -20,7 +20,7 @@ void FillRopeTables(const ModelConfig& config, int64_t pos, int64_t n_tokens,
                     ForwardBuffers* buf);
 
 // Copies the (already rotated) k/v rows of n_tokens tokens into the cache at positions
-// pos .. pos + n_tokens - 1.
+// pos .. pos + n_tokens - 1, converted to the cache's element type.
 void StoreKv(const float* k, const float* v, int64_t n_tokens, int64_t pos, int layer,
              const KvRows& kv);
 

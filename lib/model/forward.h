@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/types/span.h"
+#include "kernels/dtype.h"
 #include "kernels/parallel.h"
 #include "lib/model/model.h"
 
@@ -17,14 +18,22 @@ namespace ember {
 
 // Keys and values of every layer. Position p of layer l lives in row p % capacity of
 // k[l] / v[l] (a ring buffer when the model attends to a sliding window, plain rows
-// otherwise); each row holds kv_dim = n_head_kv * head_dim floats.
+// otherwise); each row holds kv_dim = n_head_kv * head_dim values of element type `type`
+// (kF32, or kF16 / kBF16 to halve memory and bandwidth; see kernels/attention_kernels.h).
 struct KvRows {
   int64_t capacity = 0;
   int64_t kv_dim = 0;
-  std::vector<float*> k, v;  // one pointer per layer
+  DType type = DType::kF32;
+  std::vector<void*> k, v;  // one pointer per layer
 
-  float* K(int layer, int64_t pos) const { return k[layer] + (pos % capacity) * kv_dim; }
-  float* V(int layer, int64_t pos) const { return v[layer] + (pos % capacity) * kv_dim; }
+  int64_t row_elems(int64_t pos) const { return (pos % capacity) * kv_dim; }
+  int64_t elem_bytes() const { return type == DType::kF32 ? 4 : 2; }
+  void* K(int layer, int64_t pos) const {
+    return static_cast<char*>(k[layer]) + row_elems(pos) * elem_bytes();
+  }
+  void* V(int layer, int64_t pos) const {
+    return static_cast<char*>(v[layer]) + row_elems(pos) * elem_bytes();
+  }
 };
 
 // Activations of one forward call, kept between calls so that decoding does not allocate.

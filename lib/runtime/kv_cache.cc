@@ -16,17 +16,19 @@ constexpr int64_t kMinGrowSlots = 256;
 
 }  // namespace
 
-KvCache::KvCache(int n_layer, int64_t kv_dim, int64_t capacity)
+KvCache::KvCache(int n_layer, int64_t kv_dim, int64_t capacity, DType type)
     : kv_dim_(kv_dim), capacity_(capacity), k_(n_layer), v_(n_layer) {
   rows_.capacity = capacity;
   rows_.kv_dim = kv_dim;
+  rows_.type = type;
   rows_.k.assign(n_layer, nullptr);
   rows_.v.assign(n_layer, nullptr);
 }
 
-uint64_t KvCache::BytesFor(int n_layer, int64_t kv_dim, int64_t slots) {
+uint64_t KvCache::BytesFor(int n_layer, int64_t kv_dim, int64_t slots, DType type) {
+  const uint64_t elem_bytes = type == DType::kF32 ? 4 : 2;
   return 2ull * static_cast<uint64_t>(n_layer) * static_cast<uint64_t>(kv_dim) *
-         static_cast<uint64_t>(slots) * sizeof(float);
+         static_cast<uint64_t>(slots) * elem_bytes;
 }
 
 absl::Status KvCache::Reserve(int64_t n_positions) {
@@ -34,24 +36,26 @@ absl::Status KvCache::Reserve(int64_t n_positions) {
   if (needed <= slots_) return absl::OkStatus();
   // Grow geometrically so that decoding token by token reallocates O(log n) times.
   const int64_t slots = std::min(capacity_, std::max({needed, 2 * slots_, kMinGrowSlots}));
-  const size_t floats = static_cast<size_t>(slots * kv_dim_);
-  const size_t keep = static_cast<size_t>(slots_ * kv_dim_);
-  std::vector<std::unique_ptr<float[]>> k(k_.size()), v(v_.size());
+  const size_t elem_bytes = static_cast<size_t>(rows_.elem_bytes());
+  const size_t bytes = static_cast<size_t>(slots * kv_dim_) * elem_bytes;
+  const size_t keep = static_cast<size_t>(slots_ * kv_dim_) * elem_bytes;
+  std::vector<std::unique_ptr<char[]>> k(k_.size()), v(v_.size());
   for (size_t l = 0; l < k_.size(); ++l) {
-    k[l].reset(new (std::nothrow) float[floats]);
-    v[l].reset(new (std::nothrow) float[floats]);
+    k[l].reset(new (std::nothrow) char[bytes]);
+    v[l].reset(new (std::nothrow) char[bytes]);
     if (k[l] == nullptr || v[l] == nullptr) {
-      return OutOfMemoryError(absl::StrCat("cannot allocate the KV cache: ",
-                                           BytesFor(static_cast<int>(k_.size()), kv_dim_, slots),
-                                           " bytes for ", slots, " positions"));
+      return OutOfMemoryError(absl::StrCat(
+          "cannot allocate the KV cache: ",
+          BytesFor(static_cast<int>(k_.size()), kv_dim_, slots, rows_.type), " bytes for ",
+          slots, " positions"));
     }
     // Before the ring wraps, slot = position, so the rows written so far keep their place.
     if (keep > 0) {
-      std::memcpy(k[l].get(), k_[l].get(), keep * sizeof(float));
-      std::memcpy(v[l].get(), v_[l].get(), keep * sizeof(float));
+      std::memcpy(k[l].get(), k_[l].get(), keep);
+      std::memcpy(v[l].get(), v_[l].get(), keep);
     }
-    std::memset(k[l].get() + keep, 0, (floats - keep) * sizeof(float));
-    std::memset(v[l].get() + keep, 0, (floats - keep) * sizeof(float));
+    std::memset(k[l].get() + keep, 0, bytes - keep);
+    std::memset(v[l].get() + keep, 0, bytes - keep);
   }
   k_ = std::move(k);
   v_ = std::move(v);

@@ -1,4 +1,5 @@
-// Float32 keys and values of every layer, [slots][n_head_kv * head_dim] per layer.
+// Keys and values of every layer, [slots][n_head_kv * head_dim] per layer, stored as
+// float32, IEEE half or bfloat16 (converted when written, read by attention as they are).
 //
 // Position p lives in slot p % capacity. For full-attention models capacity = n_ctx and
 // the slot is simply p. For sliding-window models the cache is a ring of
@@ -15,16 +16,19 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "kernels/dtype.h"
 #include "lib/model/forward.h"
 
 namespace ember {
 
 class KvCache {
  public:
-  KvCache(int n_layer, int64_t kv_dim, int64_t capacity);
+  // type: DType::kF32, kF16 or kBF16.
+  KvCache(int n_layer, int64_t kv_dim, int64_t capacity, DType type);
 
-  // Bytes the cache would hold at full capacity.
-  static uint64_t BytesFor(int n_layer, int64_t kv_dim, int64_t slots);
+  // Bytes a cache of `slots` positions holds.
+  static uint64_t BytesFor(int n_layer, int64_t kv_dim, int64_t slots,
+                           DType type = DType::kF32);
 
   // Makes positions [0, n_positions) addressable: allocates min(n_positions, capacity)
   // slots or more, keeping the rows already written. OutOfMemoryError leaves the cache as
@@ -33,7 +37,9 @@ class KvCache {
 
   int64_t capacity() const { return capacity_; }
   int64_t allocated_slots() const { return slots_; }
-  uint64_t bytes() const { return BytesFor(static_cast<int>(k_.size()), kv_dim_, slots_); }
+  uint64_t bytes() const {
+    return BytesFor(static_cast<int>(k_.size()), kv_dim_, slots_, rows_.type);
+  }
   // The rows as the forward pass addresses them (valid until the next Reserve).
   const KvRows& rows() const { return rows_; }
 
@@ -41,7 +47,7 @@ class KvCache {
   int64_t kv_dim_;
   int64_t capacity_;
   int64_t slots_ = 0;
-  std::vector<std::unique_ptr<float[]>> k_, v_;
+  std::vector<std::unique_ptr<char[]>> k_, v_;
   KvRows rows_;
 };
 

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <system_error>
 #include <utility>
 
@@ -31,18 +32,28 @@ namespace {
 
 constexpr int32_t kDefaultMaxContext = 4096;
 
+// The element type of the KV rows for SessionOptions::kv_type; nullopt if unknown.
+std::optional<DType> KvDType(KvType type) {
+  switch (type) {
+    case KvType::kF32: return DType::kF32;
+    case KvType::kF16: return DType::kF16;
+    case KvType::kBF16: return DType::kBF16;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 struct Session::Impl {
   Impl(const Model& m, const SessionOptions& o, int32_t ctx, int32_t batch, bool window,
-       int64_t kv_capacity)
+       int64_t kv_capacity, DType kv_type)
       : model(m),
         options(o),
         n_ctx(ctx),
         n_batch(batch),
         windowed(window),
         kv(m.config().n_layer, int64_t{m.config().n_head_kv} * m.config().head_dim,
-           kv_capacity) {}
+           kv_capacity, kv_type) {}
 
   Parallel& par() { return pool ? static_cast<Parallel&>(*pool) : SerialParallel(); }
 
@@ -79,19 +90,25 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Create(const Model& model,
     return absl::InvalidArgumentError(
         absl::StrCat("session options: n_keep ", options.n_keep, " must be below n_ctx ", n_ctx));
   }
+  const std::optional<DType> kv_type = KvDType(options.kv_type);
+  if (!kv_type.has_value()) {
+    return absl::InvalidArgumentError(absl::StrCat("session options: unknown kv_type ",
+                                                   static_cast<int>(options.kv_type)));
+  }
   const int32_t n_batch = std::min(options.n_batch > 0 ? options.n_batch : 256, n_ctx);
   // A window at least as long as the context is no window at all.
   const bool windowed = c.sliding_window > 0 && c.sliding_window < n_ctx;
   const int64_t capacity =
       windowed ? std::min<int64_t>(n_ctx, int64_t{c.sliding_window} + n_batch) : n_ctx;
   const int64_t kv_dim = int64_t{c.n_head_kv} * c.head_dim;
-  const uint64_t kv_bytes = KvCache::BytesFor(c.n_layer, kv_dim, capacity);
+  const uint64_t kv_bytes = KvCache::BytesFor(c.n_layer, kv_dim, capacity, *kv_type);
   if (options.max_kv_bytes > 0 && kv_bytes > options.max_kv_bytes) {
     return OutOfMemoryError(absl::StrCat("the KV cache for ", capacity, " positions needs ",
                                          kv_bytes, " bytes, more than max_kv_bytes ",
                                          options.max_kv_bytes));
   }
-  auto impl = std::make_unique<Impl>(model, options, n_ctx, n_batch, windowed, capacity);
+  auto impl = std::make_unique<Impl>(model, options, n_ctx, n_batch, windowed, capacity,
+                                     *kv_type);
   try {
     impl->logits.resize(static_cast<size_t>(c.n_vocab));
     if (options.n_threads > 1) impl->pool = std::make_unique<ThreadPool>(options.n_threads);
