@@ -3,6 +3,8 @@
 // bytes streamed per second), GOP/s (2 * rows * cols * tokens per second) and roof_pct, the
 // share of this machine's limit (decode: read bandwidth 16.2 GB/s with 1 thread, 17.9 with
 // 2; prefill: int8 VNNI peak 750 GOP/s per core) from /work/shared/perf/README.md.
+// The machine is shared, so time is process CPU time divided by the thread count: rates are
+// what the run reaches when its threads are not preempted (spin-waiting counts against it).
 //
 //   matmul_bench --benchmark_filter='Q4_0/2560x10240'    EMBER_ISA=avx2 matmul_bench
 #include <cstring>
@@ -78,12 +80,14 @@ void BM_MatMul(benchmark::State& state, DType type, Shape shape, int64_t n_token
   }
   const double bytes = static_cast<double>(shape.rows * w.row_bytes);
   const double ops = 2.0 * shape.rows * shape.cols * n_tokens;
-  state.counters["weight_GB/s"] = benchmark::Counter(bytes * 1e-9 * state.iterations(), benchmark::Counter::kIsRate);
-  state.counters["GOP/s"] = benchmark::Counter(ops * 1e-9 * state.iterations(), benchmark::Counter::kIsRate);
+  // Rates over process CPU time: scale by the thread count (see the file comment).
+  const double n = static_cast<double>(state.iterations()) * threads;
+  state.counters["weight_GB/s"] = benchmark::Counter(bytes * 1e-9 * n, benchmark::Counter::kIsRate);
+  state.counters["GOP/s"] = benchmark::Counter(ops * 1e-9 * n, benchmark::Counter::kIsRate);
   // Percent of the roof: a rate too, so it scales with iterations / second like the others.
   const double per_iter_pct = n_tokens == 1 ? bytes * 1e-9 * 100.0 / kReadGBs[threads]
                                             : ops * 1e-9 * 100.0 / (kVnniGOPsPerCore * threads);
-  state.counters["roof_pct"] = benchmark::Counter(per_iter_pct * state.iterations(), benchmark::Counter::kIsRate);
+  state.counters["roof_pct"] = benchmark::Counter(per_iter_pct * n, benchmark::Counter::kIsRate);
 }
 
 // Registers every combination; prefill runs are long, so they get few iterations.
@@ -98,7 +102,7 @@ const bool kRegistered = [] {
           const std::string name = absl::StrCat(std::string(Traits(type).name), "/", s.rows, "x", s.cols,
                                                 "/n", n, "/t", threads);
           auto* b = benchmark::RegisterBenchmark(name.c_str(), BM_MatMul, type, s, n, threads);
-          b->Unit(benchmark::kMillisecond)->UseRealTime();
+          b->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
           if (n == 512) b->Iterations(2);
           else if (n == 64) b->MinTime(0.2);
           else b->MinTime(0.3);

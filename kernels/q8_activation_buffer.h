@@ -22,7 +22,7 @@ class Q8ActivationBuffer {
  private:
   std::vector<int8_t> q_;
   std::vector<float> d_, dsum_, d8_;
-  std::vector<int32_t> sum16_, bias8_;
+  std::vector<int32_t> sum16_, bias8_, bias1_;
   Q8ActivationsView view_;
 };
 

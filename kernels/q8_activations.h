@@ -28,6 +28,7 @@ struct Q8ActivationsView {
   // the other lanes 0. A dot product of unsigned weights u = w + o that starts from this
   // vector (8 int32 lanes per 32 values, 4 values per lane) ends at sum(w * q) exactly.
   const int32_t* bias8 = nullptr;
+  const int32_t* bias1 = nullptr;   // [n_tokens][n_blocks] -o * (sum of q over the block)
 };
 
 }  // namespace ember

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/avx512/int8_panel_gemm.h"
 #include "kernels/blocks.h"
 #include "kernels/kernel_table.h"
 
@@ -125,12 +126,20 @@ void FloatTile(const WeightMatrix& w, int64_t r0, const float* x, int64_t t0, fl
 // kSteps 64-value steps. Prepare reads a group's scales; Weights/Scales give step j.
 
 // Lane scale vector for a 64-value step from two per-32 scales.
-inline __m512 TwoScales(float a, float b) {
-  return _mm512_insertf32x8(_mm512_set1_ps(a), _mm256_set1_ps(b), 1);
+// The fp16 scales (first two bytes) of n <= 16 consecutive blocks, as floats; lanes past n
+// are 0 and read nothing.
+inline __m512 GatherBlockScales(const uint8_t* first_block, int block_bytes, int64_t n) {
+  const __mmask16 m = n >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << n) - 1);
+  const __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                         _mm512_set1_epi32(block_bytes));
+  const __m512i dwords = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, idx, first_block, 1);
+  return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dwords));
 }
 
+// Q8_0 and Q4_0 leave State::s to QuantTile, which converts 16 block scales at a time
+// (GatherBlockScales): one gather instead of two scalar fp16 conversions per step.
 struct Q8_0Decoder {
-  static constexpr int kGroupValues = 64, kSteps = 1, kOffset = 128;
+  static constexpr int kGroupValues = 64, kSteps = 1, kOffset = 128, kBlockBytes = sizeof(BlockQ8_0);
   static constexpr bool kHasMins = false, kHalfGroups = true;
   struct State {
     __m512i w;
@@ -146,14 +155,13 @@ struct Q8_0Decoder {
     // w + 128 as unsigned: flip the sign bit (a missing half becomes 0).
     st->w = _mm512_xor_si512(_mm512_inserti64x4(_mm512_castsi256_si512(q0), q1, 1),
                              _mm512_set1_epi8(static_cast<char>(0x80)));
-    st->s = TwoScales(HalfToFloat(b0), half ? 0.0f : HalfToFloat(b1));
   }
   static __m512i Weights(const State& st, int) { return st.w; }
   static __m512 Scales(const State& st, int) { return st.s; }
 };
 
 struct Q4_0Decoder {
-  static constexpr int kGroupValues = 64, kSteps = 1, kOffset = 8;
+  static constexpr int kGroupValues = 64, kSteps = 1, kOffset = 8, kBlockBytes = sizeof(BlockQ4_0);
   static constexpr bool kHasMins = false, kHalfGroups = true;
   struct State {
     __m512i w;
@@ -172,7 +180,6 @@ struct Q4_0Decoder {
     const __m512i nib = _mm512_set1_epi8(0x0F);
     st->w = _mm512_mask_blend_epi64(0xCC, _mm512_and_si512(z, nib),
                                     _mm512_and_si512(_mm512_srli_epi16(z, 4), nib));
-    st->s = TwoScales(HalfToFloat(b0), half ? 0.0f : HalfToFloat(b1));
   }
   static __m512i Weights(const State& st, int) { return st.w; }
   static __m512 Scales(const State& st, int) { return st.s; }
@@ -309,13 +316,29 @@ void QuantTile(const WeightMatrix& w, int64_t r0, const Q8ActivationsView& x, in
     #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
 
+  __m512 s16[R];  // Q8_0 / Q4_0: scales of the current 16 blocks per row
   const int64_t full_groups = cols / D::kGroupValues;
   const bool half_group = D::kHalfGroups && cols % D::kGroupValues != 0;
   for (int64_t g = 0; g < full_groups + (half_group ? 1 : 0); ++g) {
     const bool half = g == full_groups;
+    if constexpr (T == 1) {
+      // Decode streams R rows at once, more streams than the L2 prefetcher tracks well:
+      // ask for each row's bytes ~1 KiB ahead.
+      const int64_t ahead = g * w.row_bytes / (cols / D::kGroupValues > 0 ? cols / D::kGroupValues : 1) + 1024;
+      #pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) _mm_prefetch(reinterpret_cast<const char*>(row[r] + ahead), _MM_HINT_T0);
+    }
     typename D::State st[R];
     #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) D::Prepare(row[r], g, half, &st[r]);
+    if constexpr (D::kHalfGroups) {  // groups are block pairs: 8 groups per 16 gathered scales
+      if (g % 8 == 0) {
+        #pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) s16[r] = GatherBlockScales(row[r] + 2 * g * D::kBlockBytes, D::kBlockBytes, nb - 2 * g);
+      }
+      #pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) st[r].s = PairScales(s16[r], static_cast<int>(g % 8));
+    }
     for (int j = 0; j < D::kSteps; ++j) {
       const int64_t k = g * D::kSteps + j;  // 64-value step index
       __m512i wv[R];
@@ -454,12 +477,23 @@ void QuantRows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const 
                                             x.n_tokens, w.row_bytes);
 }
 
+// Q8_0 / Q4_0 prefill goes to the rows-in-lanes panel kernel (int8_panel_gemm.cc).
+template <class D, QuantRowsKernel kPanel>
+void PanelOrTileRows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
+                     float* y, int64_t y_stride) {
+  if (x.n_tokens >= kPanelGemmMinTokens) {
+    kPanel(w, row_begin, row_end, x, y, y_stride);
+  } else {
+    QuantRows<D>(w, row_begin, row_end, x, y, y_stride);
+  }
+}
+
 constexpr KernelTable kTable = {
     FloatRows<DType::kF32>,
     FloatRows<DType::kF16>,
     FloatRows<DType::kBF16>,
-    {QuantRows<Q8_0Decoder>, Q8_0Decoder::kOffset},
-    {QuantRows<Q4_0Decoder>, Q4_0Decoder::kOffset},
+    {PanelOrTileRows<Q8_0Decoder, Q8_0PanelGemm>, Q8_0Decoder::kOffset},
+    {PanelOrTileRows<Q4_0Decoder, Q4_0PanelGemm>, Q4_0Decoder::kOffset},
     {QuantRows<Q4_KDecoder>, Q4_KDecoder::kOffset},
     {QuantRows<Q5_KDecoder>, Q5_KDecoder::kOffset},
     {QuantRows<Q6_KDecoder>, Q6_KDecoder::kOffset},

@@ -129,15 +129,17 @@ class MatMulTest : public ::testing::Test {
 // values moves y by ~1e-3 of the magnitude, 100x more.
 constexpr double kRelTol = 1e-5;
 
-void CheckAllShapes(DType type, QuantNumerics numerics, const std::vector<int64_t>& col_sizes) {
+void CheckAllShapes(DType type, QuantNumerics numerics, const std::vector<int64_t>& col_sizes,
+                    const std::vector<int64_t>& row_sizes = {1, 5, 17, 37},
+                    const std::vector<int64_t>& token_counts = {1, 2, 3, 4, 5, 6, 7, 8, 9}) {
   std::mt19937 rng(1234 + static_cast<int>(type));
   SetQuantNumerics(numerics);
   const bool quantize_x = IsQuant(type) && numerics == QuantNumerics::kInt8;
   for (int64_t cols : col_sizes) {
-    for (int64_t rows : {1, 5, 17, 37}) {
+    for (int64_t rows : row_sizes) {
       const auto data = RandomWeights(type, rows, cols, rng);
       const WeightMatrix w{type, rows, cols, data.data(), RowBytes(type, cols)};
-      for (int64_t n_tokens = 1; n_tokens <= 9; ++n_tokens) {
+      for (int64_t n_tokens : token_counts) {
         const auto x = RandomActivations(n_tokens * cols, rng);
         const Reference ref = ComputeReference(w, x, n_tokens, quantize_x);
         std::vector<float> y_scalar;
@@ -167,6 +169,14 @@ TEST_F(MatMulTest, Int8Q8_0AndQ4_0AllIsas) {
   for (DType type : {DType::kQ8_0, DType::kQ4_0}) CheckAllShapes(type, QuantNumerics::kInt8, {32, 64, 96, 288});
 }
 
+// Prefill shapes for the AVX-512 panel kernel: partial 32-row panels and 16-row halves,
+// token tails of its 6-token tile, and more blocks than one 24-block K chunk.
+TEST_F(MatMulTest, Int8Q8_0AndQ4_0PrefillAllIsas) {
+  for (DType type : {DType::kQ8_0, DType::kQ4_0}) {
+    CheckAllShapes(type, QuantNumerics::kInt8, {32, 800, 1600}, {3, 16, 33, 70}, {4, 13, 31});
+  }
+}
+
 TEST_F(MatMulTest, Int8KQuantsAllIsas) {
   for (DType type : {DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
     CheckAllShapes(type, QuantNumerics::kInt8, {256, 768});
@@ -175,6 +185,17 @@ TEST_F(MatMulTest, Int8KQuantsAllIsas) {
 
 TEST_F(MatMulTest, ExactNumericsAllIsas) {
   for (DType type : kQuantTypes) CheckAllShapes(type, QuantNumerics::kExact, {256});
+}
+
+// Activation quantization rounds half to even (as std::nearbyint), ties included.
+TEST(QuantizeQ8BlockTest, RoundsHalfToEven) {
+  float x[32] = {127.0f, 0.5f, 1.5f, 2.5f, -0.5f, -1.5f, -2.5f, 126.5f, -126.5f, 3.49f, -3.51f};
+  int8_t q[32];
+  const float d = QuantizeQ8Block(x, q);  // amax 127: q = round(x)
+  EXPECT_EQ(d, 1.0f);
+  const int8_t want[11] = {127, 0, 2, 2, 0, -2, -2, 126, -126, 3, -4};
+  for (int i = 0; i < 11; ++i) EXPECT_EQ(q[i], want[i]) << "x = " << x[i];
+  for (int i = 11; i < 32; ++i) EXPECT_EQ(q[i], 0);
 }
 
 // The int8 path must really quantize activations: against exact numerics it differs by
