@@ -12,12 +12,11 @@
 
 #include "kernels/blocks.h"
 #include "kernels/kernel_table.h"
+#include "kernels/tile_walk.h"
 
 namespace ember {
 namespace avx2 {
 namespace {
-
-inline int64_t Min(int64_t a, int64_t b) { return a < b ? a : b; }
 
 inline float HalfToFloat(const uint8_t* p) {
   uint16_t h;
@@ -29,12 +28,6 @@ inline float ReduceAdd(__m256 v) {
   const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   const __m128 s2 = _mm_add_ps(s, _mm_movehl_ps(s, s));
   return _mm_cvtss_f32(_mm_add_ss(s2, _mm_movehdup_ps(s2)));
-}
-
-int64_t PanelRows(int64_t row_bytes, int64_t tile_rows) {
-  int64_t p = (256 * 1024) / (row_bytes > 0 ? row_bytes : 1);
-  p -= p % tile_rows;
-  return p < tile_rows ? tile_rows : p;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -311,54 +304,8 @@ void QuantTile(const WeightMatrix& w, int64_t r0, const Q8ActivationsView& x, in
 }
 
 // ---------------------------------------------------------------------------------------
-// Tiling (as in the AVX-512 file): panels of rows, tiles of up to 4 rows x 4 tokens; with
-// 16 ymm registers prefill uses 2-row tiles.
-
-constexpr int kMaxTokens = 4;
-
-template <template <int, int> class Tile, int R>
-void RunTileR(int nt, const void* args) {
-  switch (nt) {
-    case 1: Tile<R, 1>::Run(args); break;
-    case 2: Tile<R, 2>::Run(args); break;
-    case 3: Tile<R, 3>::Run(args); break;
-    default: Tile<R, 4>::Run(args); break;
-  }
-}
-
-template <template <int, int> class Tile>
-void RunTile(int nr, int nt, const void* args) {
-  switch (nr) {
-    case 1: RunTileR<Tile, 1>(nt, args); break;
-    case 2: RunTileR<Tile, 2>(nt, args); break;
-    case 3: RunTileR<Tile, 3>(nt, args); break;
-    default: RunTileR<Tile, 4>(nt, args); break;
-  }
-}
-
-template <template <int, int> class Tile, typename Args>
-void ForEachTile(Args args, int64_t row_begin, int64_t row_end, int64_t n_tokens, int64_t row_bytes) {
-  const int64_t tile_rows = n_tokens == 1 ? 4 : 2;
-  const int64_t panel = PanelRows(row_bytes, 4);
-  for (int64_t p0 = row_begin; p0 < row_end; p0 += panel) {
-    const int64_t p1 = Min(row_end, p0 + panel);
-    for (int64_t t0 = 0; t0 < n_tokens; t0 += kMaxTokens) {
-      const int nt = static_cast<int>(Min(kMaxTokens, n_tokens - t0));
-      for (int64_t r0 = p0; r0 < p1; r0 += tile_rows) {
-        args.r0 = r0;
-        args.t0 = t0;
-        RunTile<Tile>(static_cast<int>(Min(tile_rows, p1 - r0)), nt, &args);
-      }
-    }
-  }
-}
-
-struct FloatArgs {
-  const WeightMatrix* w;
-  const float* x;
-  float* y;
-  int64_t y_stride, r0, t0;
-};
+// Tiling (kernels/tile_walk.h): tiles of up to 4 rows x 4 tokens; with only 16 ymm
+// registers, prefill uses 2-row tiles.
 
 template <DType kType>
 struct FloatTiles {
@@ -375,15 +322,8 @@ template <DType kType>
 void FloatRows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const float* x, int64_t n_tokens,
                float* y, int64_t y_stride) {
   ForEachTile<FloatTiles<kType>::template Tile>(FloatArgs{&w, x, y, y_stride, 0, 0}, row_begin, row_end,
-                                                n_tokens, w.row_bytes);
+                                                n_tokens, w.row_bytes, n_tokens == 1 ? 4 : 2);
 }
-
-struct QuantArgs {
-  const WeightMatrix* w;
-  const Q8ActivationsView* x;
-  float* y;
-  int64_t y_stride, r0, t0;
-};
 
 template <class D>
 struct QuantTiles {
@@ -400,7 +340,7 @@ template <class D>
 void QuantRows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
                float* y, int64_t y_stride) {
   ForEachTile<QuantTiles<D>::template Tile>(QuantArgs{&w, &x, y, y_stride, 0, 0}, row_begin, row_end,
-                                            x.n_tokens, w.row_bytes);
+                                            x.n_tokens, w.row_bytes, x.n_tokens == 1 ? 4 : 2);
 }
 
 constexpr KernelTable kTable = {

@@ -18,25 +18,16 @@
 #include "kernels/avx512/int8_panel_gemm.h"
 #include "kernels/blocks.h"
 #include "kernels/kernel_table.h"
+#include "kernels/tile_walk.h"
 
 namespace ember {
 namespace avx512 {
 namespace {
 
-inline int64_t Min(int64_t a, int64_t b) { return a < b ? a : b; }
-
 inline float HalfToFloat(const uint8_t* p) {
   uint16_t h;
   std::memcpy(&h, p, 2);
   return _cvtsh_ss(h);
-}
-
-// Rows per cache panel: each thread walks token tiles over a panel of rows small enough to
-// stay in L2, so prefill reads each weight row from memory once.
-int64_t PanelRows(int64_t row_bytes, int64_t tile_rows) {
-  int64_t p = (256 * 1024) / (row_bytes > 0 ? row_bytes : 1);
-  p -= p % tile_rows;
-  return p < tile_rows ? tile_rows : p;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -384,55 +375,7 @@ void QuantTile(const WeightMatrix& w, int64_t r0, const Q8ActivationsView& x, in
 }
 
 // ---------------------------------------------------------------------------------------
-// Tiling: panels of rows, tiles of up to 4 tokens x kTileRows rows.
-
-constexpr int kMaxTokens = 4;
-
-template <template <int, int> class Tile, int R>
-void RunTileR(int nt, const void* args) {
-  switch (nt) {
-    case 1: Tile<R, 1>::Run(args); break;
-    case 2: Tile<R, 2>::Run(args); break;
-    case 3: Tile<R, 3>::Run(args); break;
-    default: Tile<R, 4>::Run(args); break;
-  }
-}
-
-template <template <int, int> class Tile>
-void RunTile(int nr, int nt, const void* args) {
-  switch (nr) {
-    case 1: RunTileR<Tile, 1>(nt, args); break;
-    case 2: RunTileR<Tile, 2>(nt, args); break;
-    case 3: RunTileR<Tile, 3>(nt, args); break;
-    default: RunTileR<Tile, 4>(nt, args); break;
-  }
-}
-
-// Walks [row_begin, row_end) x [0, n_tokens) in tiles; `args` is handed to each tile with
-// its origin set.
-template <template <int, int> class Tile, typename Args>
-void ForEachTile(Args args, int64_t row_begin, int64_t row_end, int64_t n_tokens, int64_t row_bytes) {
-  constexpr int kTileRows = 4;
-  const int64_t panel = PanelRows(row_bytes, kTileRows);
-  for (int64_t p0 = row_begin; p0 < row_end; p0 += panel) {
-    const int64_t p1 = Min(row_end, p0 + panel);
-    for (int64_t t0 = 0; t0 < n_tokens; t0 += kMaxTokens) {
-      const int nt = static_cast<int>(Min(kMaxTokens, n_tokens - t0));
-      for (int64_t r0 = p0; r0 < p1; r0 += kTileRows) {
-        args.r0 = r0;
-        args.t0 = t0;
-        RunTile<Tile>(static_cast<int>(Min(kTileRows, p1 - r0)), nt, &args);
-      }
-    }
-  }
-}
-
-struct FloatArgs {
-  const WeightMatrix* w;
-  const float* x;
-  float* y;
-  int64_t y_stride, r0, t0;
-};
+// Tiling (kernels/tile_walk.h): tiles of 4 rows x up to 4 tokens.
 
 template <DType kType>
 struct FloatTiles {
@@ -449,15 +392,8 @@ template <DType kType>
 void FloatRows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const float* x, int64_t n_tokens,
                float* y, int64_t y_stride) {
   ForEachTile<FloatTiles<kType>::template Tile>(FloatArgs{&w, x, y, y_stride, 0, 0}, row_begin, row_end,
-                                                n_tokens, w.row_bytes);
+                                                n_tokens, w.row_bytes, 4);
 }
-
-struct QuantArgs {
-  const WeightMatrix* w;
-  const Q8ActivationsView* x;
-  float* y;
-  int64_t y_stride, r0, t0;
-};
 
 template <class D>
 struct QuantTiles {
@@ -474,7 +410,7 @@ template <class D>
 void QuantRows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
                float* y, int64_t y_stride) {
   ForEachTile<QuantTiles<D>::template Tile>(QuantArgs{&w, &x, y, y_stride, 0, 0}, row_begin, row_end,
-                                            x.n_tokens, w.row_bytes);
+                                            x.n_tokens, w.row_bytes, 4);
 }
 
 // Q8_0 / Q4_0 prefill goes to the rows-in-lanes panel kernel (int8_panel_gemm.cc).
