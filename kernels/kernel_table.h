@@ -25,11 +25,18 @@ struct QuantKernel {
   int weight_offset = 0;  // what the kernel adds to weights to make them unsigned
 };
 
+// Writes panels [panel_begin, panel_end) of `src` (row layout) into the row-panel layout
+// at dst (the whole matrix's buffer; kernels/row_panels.h).
+using PanelPacker = void (*)(const WeightMatrix& src, int64_t panel_begin, int64_t panel_end, uint8_t* dst);
+
 struct KernelTable {
   FloatRowsKernel f32 = nullptr;
   FloatRowsKernel f16 = nullptr;
   FloatRowsKernel bf16 = nullptr;
   QuantKernel q8_0, q4_0, q4_k, q5_k, q6_k;
+  // WeightLayout::kRowPanels16 matrices (row_begin is a multiple of 16).
+  QuantKernel q8_0_panels, q4_0_panels;
+  PanelPacker pack_row_panels = nullptr;
 };
 
 const KernelTable& ScalarKernels();  // kernels/scalar/

@@ -9,6 +9,7 @@
 
 #include "kernels/dispatch.h"
 #include "kernels/q8_activation_buffer.h"
+#include "kernels/row_panels.h"
 #include "kernels/scalar/decode_row.h"
 
 namespace ember {
@@ -25,8 +26,13 @@ void ForRowUnits(int64_t rows, Parallel& par, absl::FunctionRef<void(int64_t, in
   });
 }
 
-const QuantKernel* QuantKernelFor(const KernelTable& k, DType type) {
-  switch (type) {
+const QuantKernel* QuantKernelFor(const KernelTable& k, const WeightMatrix& w) {
+  if (w.layout == WeightLayout::kRowPanels16) {
+    // A table without panel kernels (AVX2) borrows the scalar twins.
+    const KernelTable& with_panels = k.q8_0_panels.rows != nullptr ? k : ScalarKernels();
+    return w.type == DType::kQ8_0 ? &with_panels.q8_0_panels : &with_panels.q4_0_panels;
+  }
+  switch (w.type) {
     case DType::kQ8_0: return &k.q8_0;
     case DType::kQ4_0: return &k.q4_0;
     case DType::kQ4_K: return &k.q4_k;
@@ -54,10 +60,7 @@ void ExactQuantRows(const KernelTable& k, const WeightMatrix& w, int64_t row_beg
   tile.resize(static_cast<size_t>(kTileRows * w.cols));
   for (int64_t r0 = row_begin; r0 < row_end; r0 += kTileRows) {
     const int64_t n = std::min(kTileRows, row_end - r0);
-    for (int64_t i = 0; i < n; ++i) {
-      scalar::DequantizeRow(w.type, static_cast<const uint8_t*>(w.data) + (r0 + i) * w.row_bytes, w.cols,
-                            tile.data() + i * w.cols);
-    }
+    for (int64_t i = 0; i < n; ++i) DequantizeRow(w, r0 + i, tile.data() + i * w.cols);
     const WeightMatrix f32{DType::kF32, n, w.cols, tile.data(), w.cols * 4};
     k.f32(f32, 0, n, x, n_tokens, y + r0, w.rows);
   }
@@ -66,6 +69,13 @@ void ExactQuantRows(const KernelTable& k, const WeightMatrix& w, int64_t row_beg
 }  // namespace
 
 void DequantizeRow(const WeightMatrix& w, int64_t row, float* dst) {
+  if (w.layout == WeightLayout::kRowPanels16) {
+    thread_local std::vector<uint8_t> file_row;
+    file_row.resize(static_cast<size_t>(w.row_bytes));
+    ReadPanelRow(w, row, file_row.data());
+    scalar::DequantizeRow(w.type, file_row.data(), w.cols, dst);
+    return;
+  }
   scalar::DequantizeRow(w.type, static_cast<const uint8_t*>(w.data) + row * w.row_bytes, w.cols, dst);
 }
 
@@ -76,7 +86,7 @@ void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, P
     ForRowUnits(w.rows, par, [&](int64_t b, int64_t e) { f(w, b, e, x, n_tokens, y, w.rows); });
     return;
   }
-  const QuantKernel* q = QuantKernelFor(k, w.type);
+  const QuantKernel* q = QuantKernelFor(k, w);
   if (q == nullptr) return;  // loaders reject unsupported types before any MatMul
   if (ActiveQuantNumerics() == QuantNumerics::kExact) {
     ForRowUnits(w.rows, par, [&](int64_t b, int64_t e) { ExactQuantRows(k, w, b, e, x, n_tokens, y); });

@@ -11,15 +11,22 @@
 
 namespace ember {
 
-// A row-major weight matrix of `rows` x `cols` values stored in `type`; each row is
-// `row_bytes` bytes (RowBytes(type, cols)) and rows are contiguous. GGUF's tensor dims
-// {ne0, ne1} are {cols, rows}; HF's [out, in] is rows = out, cols = in.
+// How a weight matrix's bytes are arranged.
+enum class WeightLayout {
+  kRows,         // row after row, each row as the file stores it (GGUF blocks)
+  kRowPanels16,  // Q8_0 / Q4_0 only: 16-row panels, kernels/row_panels.h
+};
+
+// A weight matrix of `rows` x `cols` values stored in `type`. row_bytes is RowBytes(type,
+// cols), the stored size of one row. With WeightLayout::kRows rows are contiguous; GGUF's
+// tensor dims {ne0, ne1} are {cols, rows}; HF's [out, in] is rows = out, cols = in.
 struct WeightMatrix {
   DType type = DType::kF32;
   int64_t rows = 0;
   int64_t cols = 0;
   const void* data = nullptr;
   int64_t row_bytes = 0;
+  WeightLayout layout = WeightLayout::kRows;
 };
 
 // y[t * w.rows + r] = sum_c w[r][c] * x[t * w.cols + c], for t in [0, n_tokens).

@@ -352,6 +352,9 @@ constexpr KernelTable kTable = {
     {QuantRows<Q4_KDecoder>, Q4_KDecoder::kOffset},
     {QuantRows<Q5_KDecoder>, Q5_KDecoder::kOffset},
     {QuantRows<Q6_KDecoder>, Q6_KDecoder::kOffset},
+    {nullptr, 0},  // row-panel matrices: MatMul falls back to the scalar twins
+    {nullptr, 0},
+    nullptr,
 };
 
 }  // namespace

@@ -25,6 +25,7 @@
 #include <cstring>
 
 #include "kernels/blocks.h"
+#include "kernels/row_panels.h"
 
 namespace ember {
 namespace avx512 {
@@ -73,8 +74,11 @@ inline __m512i GatherRows(const uint8_t* p, int64_t row_bytes, __mmask16 m) {
 // fp16 scales in the low half of each gathered dword, as floats.
 inline __m512 HalfScales(__m512i dwords) { return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dwords)); }
 
+// Packers fill the 32-row panel at rows [r0, r0 + n_rows) of w; rows past the end are zero.
 struct Q8_0Packer {
-  static void Pack(const uint8_t* rows, int64_t row_bytes, int64_t n_rows, int64_t nb, uint8_t* pw, float* ps) {
+  static void Pack(const WeightMatrix& w, int64_t r0, int64_t n_rows, int64_t nb, uint8_t* pw, float* ps) {
+    const int64_t row_bytes = w.row_bytes;
+    const uint8_t* rows = static_cast<const uint8_t*>(w.data) + r0 * row_bytes;
     for (int v = 0; v < 2; ++v) {
       const __mmask16 m = RowMask(n_rows - 16 * v);
       const uint8_t* base = rows + 16 * v * row_bytes;
@@ -93,7 +97,9 @@ struct Q8_0Packer {
 };
 
 struct Q4_0Packer {
-  static void Pack(const uint8_t* rows, int64_t row_bytes, int64_t n_rows, int64_t nb, uint8_t* pw, float* ps) {
+  static void Pack(const WeightMatrix& w, int64_t r0, int64_t n_rows, int64_t nb, uint8_t* pw, float* ps) {
+    const int64_t row_bytes = w.row_bytes;
+    const uint8_t* rows = static_cast<const uint8_t*>(w.data) + r0 * row_bytes;
     for (int v = 0; v < 2; ++v) {
       const __mmask16 m = RowMask(n_rows - 16 * v);
       const uint8_t* base = rows + 16 * v * row_bytes;
@@ -106,6 +112,43 @@ struct Q4_0Packer {
           _mm512_store_si512(pw + b * kBlockBytes + g * 128 + 64 * v, nib);
         }
         _mm512_store_ps(ps + b * 32 + 16 * v, HalfScales(GatherRows(blk, row_bytes, m)));
+      }
+    }
+  }
+};
+
+// From the load-time row-panel layout (kernels/row_panels.h) the 32-row panel is two 16-row
+// panels side by side: plain copies (Q8_0) or one nibble split (Q4_0), no gathers. r0 is a
+// multiple of 16 (MatMul hands out 16-row units).
+template <bool kQ8>
+struct RowPanelsPacker {
+  static void Pack(const WeightMatrix& w, int64_t r0, int64_t n_rows, int64_t nb, uint8_t* pw, float* ps) {
+    const int64_t stride = PanelStride(w.type, w.cols), quant_bytes = PanelQuantBytes(w.type);
+    for (int v = 0; v < 2; ++v) {
+      if (n_rows - 16 * v <= 0) {  // no second panel: zero rows
+        for (int64_t b = 0; b < nb; ++b) {
+          for (int g = 0; g < 8; ++g) _mm512_store_si512(pw + b * kBlockBytes + g * 128 + 64 * v, _mm512_setzero_si512());
+          _mm512_store_ps(ps + b * 32 + 16 * v, _mm512_setzero_ps());
+        }
+        continue;
+      }
+      const uint8_t* panel = static_cast<const uint8_t*>(w.data) + (r0 / kRowPanelHeight + v) * stride;
+      const uint8_t* quants = panel + PanelScaleBytes(nb);
+      for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t* slice = quants + b * quant_bytes;
+        uint8_t* dst = pw + b * kBlockBytes + 64 * v;
+        if constexpr (kQ8) {
+          for (int g = 0; g < 8; ++g) _mm512_store_si512(dst + g * 128, _mm512_load_si512(slice + 64 * g));
+        } else {
+          const __m512i nib = _mm512_set1_epi8(0x0F);
+          for (int k = 0; k < 4; ++k) {
+            const __m512i raw = _mm512_load_si512(slice + 64 * k);
+            _mm512_store_si512(dst + k * 128, _mm512_and_si512(raw, nib));
+            _mm512_store_si512(dst + (4 + k) * 128, _mm512_and_si512(_mm512_srli_epi16(raw, 4), nib));
+          }
+        }
+        _mm512_store_ps(ps + b * 32 + 16 * v,
+                        _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(panel + 32 * b))));
       }
     }
   }
@@ -179,10 +222,9 @@ void PanelGemm(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const 
   const int64_t nb = x.n_blocks;
   uint8_t* pw = buffer.Get(static_cast<size_t>(nb) * (kBlockBytes + 32 * sizeof(float)));
   float* ps = reinterpret_cast<float*>(pw + nb * kBlockBytes);
-  const uint8_t* data = static_cast<const uint8_t*>(w.data);
   for (int64_t r0 = row_begin; r0 < row_end; r0 += kPanelRows) {
     const int64_t n_rows = Min(kPanelRows, row_end - r0);
-    Packer::Pack(data + r0 * w.row_bytes, w.row_bytes, n_rows, nb, pw, ps);
+    Packer::Pack(w, r0, n_rows, nb, pw, ps);
     const __mmask16 m0 = RowMask(n_rows), m1 = RowMask(n_rows - 16);
     for (int64_t b0 = 0; b0 < nb; b0 += kChunkBlocks) {
       const int64_t b1 = Min(nb, b0 + kChunkBlocks);
@@ -204,6 +246,15 @@ void Q8_0PanelGemm(const WeightMatrix& w, int64_t row_begin, int64_t row_end, co
 void Q4_0PanelGemm(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
                    float* y, int64_t y_stride) {
   PanelGemm<Q4_0Packer>(w, row_begin, row_end, x, y, y_stride);
+}
+
+void RowPanelsGemm(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
+                   float* y, int64_t y_stride) {
+  if (w.type == DType::kQ8_0) {
+    PanelGemm<RowPanelsPacker<true>>(w, row_begin, row_end, x, y, y_stride);
+  } else {
+    PanelGemm<RowPanelsPacker<false>>(w, row_begin, row_end, x, y, y_stride);
+  }
 }
 
 }  // namespace avx512

@@ -19,6 +19,10 @@ void Q8_0PanelGemm(const WeightMatrix& w, int64_t row_begin, int64_t row_end, co
                    float* y, int64_t y_stride);
 void Q4_0PanelGemm(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
                    float* y, int64_t y_stride);
+// Q8_0 / Q4_0 in the load-time row-panel layout (kernels/row_panels.h); row_begin is a
+// multiple of 16.
+void RowPanelsGemm(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
+                   float* y, int64_t y_stride);
 
 }  // namespace avx512
 }  // namespace ember

@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "kernels/avx512/int8_panel_gemm.h"
+#include "kernels/avx512/row_panel_kernels.h"
 #include "kernels/blocks.h"
 #include "kernels/kernel_table.h"
 #include "kernels/tile_walk.h"
@@ -433,6 +434,9 @@ constexpr KernelTable kTable = {
     {QuantRows<Q4_KDecoder>, Q4_KDecoder::kOffset},
     {QuantRows<Q5_KDecoder>, Q5_KDecoder::kOffset},
     {QuantRows<Q6_KDecoder>, Q6_KDecoder::kOffset},
+    {Q8_0RowPanels, Q8_0Decoder::kOffset},
+    {Q4_0RowPanels, Q4_0Decoder::kOffset},
+    PackRowPanels,
 };
 
 }  // namespace

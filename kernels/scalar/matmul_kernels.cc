@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "kernels/kernel_table.h"
+#include "kernels/row_panels.h"
 #include "kernels/scalar/decode_row.h"
 
 namespace ember {
@@ -30,14 +31,22 @@ void FloatRows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const 
 // The int8 scheme: per 32-value block b, integer sums I of weight values times activation
 // q (per 16-value half when the weight scale is per 16), scaled by weight scale * d_x;
 // K-quant mins contribute -min * d_x * sum(q).
+// Row-panel matrices (kernels/row_panels.h) are read back into the file layout row by row
+// and then take exactly the same arithmetic.
 template <bool kScalePer16>
 void QuantRows(const WeightMatrix& w, int64_t row_begin, int64_t row_end,
                const Q8ActivationsView& x, float* y, int64_t y_stride) {
   const int64_t nb = w.cols / 32;
   std::vector<int8_t> vals(static_cast<size_t>(w.cols));
   std::vector<float> scale16(static_cast<size_t>(2 * nb)), min32(static_cast<size_t>(nb));
+  std::vector<uint8_t> file_row(w.layout == WeightLayout::kRowPanels16 ? static_cast<size_t>(w.row_bytes) : 0);
   for (int64_t r = row_begin; r < row_end; ++r) {
-    scalar::DecodeQuantRow(w.type, RowPtr(w, r), w.cols, vals.data(), scale16.data(), min32.data());
+    const uint8_t* src = RowPtr(w, r);
+    if (w.layout == WeightLayout::kRowPanels16) {
+      ReadPanelRow(w, r, file_row.data());
+      src = file_row.data();
+    }
+    scalar::DecodeQuantRow(w.type, src, w.cols, vals.data(), scale16.data(), min32.data());
     for (int64_t t = 0; t < x.n_tokens; ++t) {
       const int8_t* q = x.q + t * x.cols;
       float acc = 0.0f;
@@ -69,6 +78,8 @@ const KernelTable& ScalarKernels() {
     k.q4_k = {QuantRows<false>, 0};
     k.q5_k = {QuantRows<false>, 0};
     k.q6_k = {QuantRows<true>, 0};
+    k.q8_0_panels = k.q4_0_panels = {QuantRows<false>, 0};
+    k.pack_row_panels = scalar::PackRowPanels;
     return k;
   }();
   return table;

@@ -51,6 +51,17 @@ std::unique_ptr<MappedFile> MappedFile::FromBuffer(absl::Span<const uint8_t> byt
   return f;
 }
 
+void MappedFile::ReleasePages(const void* begin, size_t n) const {
+  const auto* p = static_cast<const uint8_t*>(begin);
+  if (!owns_mapping_ || p < data_ || n > size_ || p - data_ > static_cast<ptrdiff_t>(size_ - n)) return;
+  const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t first = (reinterpret_cast<uintptr_t>(p) + page - 1) / page * page;
+  const uintptr_t last = (reinterpret_cast<uintptr_t>(p) + n) / page * page;
+  if (last <= first) return;
+  // Advice only: a failure leaves the pages resident, which is harmless.
+  ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
+
 MappedFile::~MappedFile() {
   if (owns_mapping_ && data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
 }

@@ -31,6 +31,13 @@ class MappedFile {
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
 
+  // Tells the kernel that [begin, begin + n) of the mapping will not be read again, so its
+  // pages leave this process's resident set (whole pages inside the range only: a page
+  // shared with a neighbouring tensor stays). Reading the range later still works: the
+  // pages fault back in from the file. No-op for FromBuffer wrappers and ranges outside
+  // the mapping.
+  void ReleasePages(const void* begin, size_t n) const;
+
  private:
   MappedFile() = default;
   const uint8_t* data_ = nullptr;

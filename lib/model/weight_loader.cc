@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <new>
 #include <string>
+#include <thread>
+#include <vector>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "kernels/row_panels.h"
 #include "lib/base/errors.h"
 #include "lib/model/hf_names.h"
 #include "lib/model/qk_permute.h"
@@ -31,7 +34,7 @@ WeightMatrix RowSlice(const WeightMatrix& m, int64_t begin, int64_t n) {
 class WeightLoader {
  public:
   WeightLoader(const ModelConfig& config, WeightFormat format, ModelWeights* w)
-      : c_(config), format_(format), w_(w) {
+      : c_(config), format_(format), w_(w), row_panels_(RowPanelsPreferred()) {
     source_ = w->gguf ? w->gguf->path() : w->hf_dir->dir();
   }
 
@@ -107,9 +110,34 @@ class WeightLoader {
     return m;
   }
 
+  // A matrix the forward pass multiplies with, in the layout the kernels read fastest.
   absl::StatusOr<WeightMatrix> Matrix(std::string_view name, int64_t rows, int64_t cols) {
     EMBER_ASSIGN_OR_RETURN(WeightMatrix m, StoredMatrix(name, rows, cols));
-    return ApplyWeightFormat(m, format_, FileName(name), &w_->owned);
+    EMBER_ASSIGN_OR_RETURN(m, ApplyWeightFormat(m, format_, FileName(name), &w_->owned));
+    return ForKernels(m, name);
+  }
+
+  // Q8_0 / Q4_0 matrices move into the row-panel layout (kernels/row_panels.h) when the
+  // active kernels prefer it. The copy replaces the source: its file pages are released
+  // (or its load-time buffer freed), so resident memory stays at about one copy.
+  absl::StatusOr<WeightMatrix> ForKernels(const WeightMatrix& m, std::string_view name) {
+    if (!row_panels_ || m.layout != WeightLayout::kRows || !RowPanelsSupported(m.type)) return m;
+    const size_t bytes = static_cast<size_t>(RowPanelsBytes(m.type, m.rows, m.cols));
+    std::unique_ptr<AnonymousMemory> buf = AnonymousMemory::Allocate(bytes);
+    if (buf == nullptr) {
+      return OutOfMemoryError(absl::StrCat(source_, ": cannot allocate ", bytes, " bytes for tensor '",
+                                           FileName(name), "'"));
+    }
+    auto owner = std::find_if(w_->owned.begin(), w_->owned.end(),
+                              [&](const std::unique_ptr<uint8_t[]>& p) { return p.get() == m.data; });
+    const GgufFile* file = owner == w_->owned.end() ? w_->gguf.get() : nullptr;
+    PackInParallel(m, file, buf->data());
+    if (owner != w_->owned.end()) owner->reset();
+    WeightMatrix packed = m;
+    packed.data = buf->data();
+    packed.layout = WeightLayout::kRowPanels16;
+    w_->packed.push_back(std::move(buf));
+    return packed;
   }
 
   // Q or K projection: from an HF directory the rows of each head are reordered from
@@ -127,7 +155,43 @@ class WeightLoader {
       m.data = buf.get();
       w_->owned.push_back(std::move(buf));
     }
-    return ApplyWeightFormat(m, format_, FileName(name), &w_->owned);
+    EMBER_ASSIGN_OR_RETURN(m, ApplyWeightFormat(m, format_, FileName(name), &w_->owned));
+    return ForKernels(m, name);
+  }
+
+  // Packs `m` into dst on up to kLoadThreads threads (load time is mostly page faults and
+  // copying, which scale with cores). Each thread maps its share of dst and of the file in
+  // one call each, packs it, and drops the file pages it read (`file` null: `m` is a heap
+  // buffer the caller frees).
+  static void PackInParallel(const WeightMatrix& m, const GgufFile* file, uint8_t* dst) {
+    constexpr int kLoadThreads = 4;
+    const int64_t panels = PanelCount(m.rows), stride = PanelStride(m.type, m.cols);
+    auto pack = [&](int64_t p0, int64_t p1) {
+      if (p0 >= p1) return;
+      PopulateForWriting(dst + p0 * stride, static_cast<size_t>((p1 - p0) * stride));
+      const int64_t r0 = p0 * kRowPanelHeight, r1 = std::min(m.rows, p1 * kRowPanelHeight);
+      const uint8_t* src = static_cast<const uint8_t*>(m.data) + r0 * m.row_bytes;
+      const size_t src_bytes = static_cast<size_t>((r1 - r0) * m.row_bytes);
+      if (file != nullptr) PopulateForReading(src, src_bytes);
+      PackRowPanelRange(m, p0, p1, dst);
+      if (file != nullptr) file->file().ReleasePages(src, src_bytes);
+    };
+    const int hw = static_cast<int>(std::thread::hardware_concurrency());
+    const int n = static_cast<int>(std::clamp<int64_t>(std::min<int64_t>(hw, panels / 64), 1, kLoadThreads));
+    std::vector<std::thread> workers;
+    int64_t next = panels / n;  // this thread packs [0, panels / n); workers take the rest
+    for (int i = 1; i < n; ++i) {
+      const int64_t end = panels * (i + 1) / n;
+      try {
+        workers.emplace_back(pack, next, end);
+      } catch (...) {  // no thread to be had: this thread packs what is left
+        break;
+      }
+      next = end;
+    }
+    pack(0, panels / n);
+    pack(next, panels);
+    for (std::thread& t : workers) t.join();
   }
 
   // A 1-D tensor of n values, converted to float.
@@ -176,9 +240,13 @@ class WeightLoader {
       EMBER_ASSIGN_OR_RETURN(std::vector<float> bias,
                              Vector(name("attn_qkv.bias"), q_dim + 2 * kv_dim));
       const std::string fused = FileName(name("attn_qkv.weight"));
-      EMBER_ASSIGN_OR_RETURN(lw->wq, ApplyWeightFormat(RowSlice(qkv, 0, q_dim), format_, fused, &w_->owned));
-      EMBER_ASSIGN_OR_RETURN(lw->wk, ApplyWeightFormat(RowSlice(qkv, q_dim, kv_dim), format_, fused, &w_->owned));
-      EMBER_ASSIGN_OR_RETURN(lw->wv, ApplyWeightFormat(RowSlice(qkv, q_dim + kv_dim, kv_dim), format_, fused, &w_->owned));
+      auto slice = [&](int64_t begin, int64_t n) -> absl::StatusOr<WeightMatrix> {
+        EMBER_ASSIGN_OR_RETURN(WeightMatrix m, ApplyWeightFormat(RowSlice(qkv, begin, n), format_, fused, &w_->owned));
+        return ForKernels(m, name("attn_qkv.weight"));
+      };
+      EMBER_ASSIGN_OR_RETURN(lw->wq, slice(0, q_dim));
+      EMBER_ASSIGN_OR_RETURN(lw->wk, slice(q_dim, kv_dim));
+      EMBER_ASSIGN_OR_RETURN(lw->wv, slice(q_dim + kv_dim, kv_dim));
       lw->bq.assign(bias.begin(), bias.begin() + q_dim);
       lw->bk.assign(bias.begin() + q_dim, bias.begin() + q_dim + kv_dim);
       lw->bv.assign(bias.begin() + q_dim + kv_dim, bias.end());
@@ -202,6 +270,7 @@ class WeightLoader {
   const ModelConfig& c_;
   WeightFormat format_;
   ModelWeights* w_;
+  const bool row_panels_;  // pack Q8_0 / Q4_0 matrices for the AVX-512 kernels
   std::string source_;
 };
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kernels/matmul.h"
+#include "lib/base/anonymous_memory.h"
 #include "lib/format/gguf.h"
 #include "lib/format/hf_dir.h"
 
@@ -45,6 +46,7 @@ class ModelWeights {
   std::unique_ptr<GgufFile> gguf;
   std::unique_ptr<HfModelDir> hf_dir;
   std::vector<std::unique_ptr<uint8_t[]>> owned;
+  std::vector<std::unique_ptr<AnonymousMemory>> packed;  // row-panel copies (kernels/row_panels.h)
 };
 
 }  // namespace ember

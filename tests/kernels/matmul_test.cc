@@ -4,6 +4,7 @@
 // float32 summation-order error, which is far below the effect of any wrong integer term.
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <random>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "kernels/fp16.h"
 #include "kernels/matmul.h"
 #include "kernels/q8_activation_buffer.h"
+#include "kernels/row_panels.h"
 #include "kernels/scalar/decode_row.h"
 
 namespace ember {
@@ -129,9 +131,26 @@ class MatMulTest : public ::testing::Test {
 // values moves y by ~1e-3 of the magnitude, 100x more.
 constexpr double kRelTol = 1e-5;
 
+// A 64-byte aligned buffer holding `w` in the row-panel layout (packed by the scalar
+// reference packer), and the matrix viewing it.
+struct PanelCopy {
+  explicit PanelCopy(const WeightMatrix& w)
+      : storage(static_cast<size_t>(RowPanelsBytes(w.type, w.rows, w.cols) + 64)),
+        data(storage.data() + (64 - reinterpret_cast<uintptr_t>(storage.data()) % 64) % 64) {
+    scalar::PackRowPanels(w, 0, PanelCount(w.rows), data);
+    matrix = w;
+    matrix.data = data;
+    matrix.layout = WeightLayout::kRowPanels16;
+  }
+  std::vector<uint8_t> storage;
+  uint8_t* data;
+  WeightMatrix matrix;
+};
+
 void CheckAllShapes(DType type, QuantNumerics numerics, const std::vector<int64_t>& col_sizes,
                     const std::vector<int64_t>& row_sizes = {1, 5, 17, 37},
-                    const std::vector<int64_t>& token_counts = {1, 2, 3, 4, 5, 6, 7, 8, 9}) {
+                    const std::vector<int64_t>& token_counts = {1, 2, 3, 4, 5, 6, 7, 8, 9},
+                    WeightLayout layout = WeightLayout::kRows) {
   std::mt19937 rng(1234 + static_cast<int>(type));
   SetQuantNumerics(numerics);
   const bool quantize_x = IsQuant(type) && numerics == QuantNumerics::kInt8;
@@ -139,6 +158,9 @@ void CheckAllShapes(DType type, QuantNumerics numerics, const std::vector<int64_
     for (int64_t rows : row_sizes) {
       const auto data = RandomWeights(type, rows, cols, rng);
       const WeightMatrix w{type, rows, cols, data.data(), RowBytes(type, cols)};
+      std::unique_ptr<PanelCopy> panels;
+      if (layout == WeightLayout::kRowPanels16) panels = std::make_unique<PanelCopy>(w);
+      const WeightMatrix& w_run = panels ? panels->matrix : w;
       for (int64_t n_tokens : token_counts) {
         const auto x = RandomActivations(n_tokens * cols, rng);
         const Reference ref = ComputeReference(w, x, n_tokens, quantize_x);
@@ -146,7 +168,7 @@ void CheckAllShapes(DType type, QuantNumerics numerics, const std::vector<int64_
         for (Isa isa : AvailableIsas()) {
           ASSERT_TRUE(SetActiveIsa(isa).ok());
           std::vector<float> y(static_cast<size_t>(n_tokens * rows), NAN);
-          MatMul(w, x.data(), n_tokens, y.data(), SerialParallel());
+          MatMul(w_run, x.data(), n_tokens, y.data(), SerialParallel());
           if (isa == Isa::kScalar) y_scalar = y;
           for (size_t i = 0; i < y.size(); ++i) {
             const double tol = kRelTol * ref.magnitude[i] + 1e-30;
@@ -174,6 +196,48 @@ TEST_F(MatMulTest, Int8Q8_0AndQ4_0AllIsas) {
 TEST_F(MatMulTest, Int8Q8_0AndQ4_0PrefillAllIsas) {
   for (DType type : {DType::kQ8_0, DType::kQ4_0}) {
     CheckAllShapes(type, QuantNumerics::kInt8, {32, 800, 1600}, {3, 16, 33, 70}, {4, 13, 31});
+  }
+}
+
+// The same shapes with the weights in the load-time row-panel layout: partial 16-row
+// panels, decode (1-3 tokens) and the prefill panel kernel, in both numerics.
+TEST_F(MatMulTest, RowPanelsAllIsas) {
+  for (DType type : {DType::kQ8_0, DType::kQ4_0}) {
+    CheckAllShapes(type, QuantNumerics::kInt8, {32, 64, 96, 288}, {1, 5, 16, 17, 37},
+                   {1, 2, 3, 4, 5, 6, 7, 8, 9}, WeightLayout::kRowPanels16);
+    CheckAllShapes(type, QuantNumerics::kInt8, {800}, {3, 33, 70}, {1, 13}, WeightLayout::kRowPanels16);
+    CheckAllShapes(type, QuantNumerics::kExact, {256}, {1, 17}, {1, 5}, WeightLayout::kRowPanels16);
+  }
+}
+
+// Every ISA's packer writes the scalar packer's bytes, and ReadPanelRow gives back the
+// file's rows exactly (padding rows included in the comparison of whole buffers).
+TEST_F(MatMulTest, RowPanelPackersAgreeAndRoundTrip) {
+  std::mt19937 rng(77);
+  for (DType type : {DType::kQ8_0, DType::kQ4_0}) {
+    for (int64_t rows : {1, 15, 16, 17, 50}) {
+      for (int64_t cols : {32, 96, 544}) {
+        const auto data = RandomWeights(type, rows, cols, rng);
+        const WeightMatrix w{type, rows, cols, data.data(), RowBytes(type, cols)};
+        const PanelCopy reference(w);
+        std::vector<uint8_t> row(static_cast<size_t>(w.row_bytes));
+        for (int64_t r = 0; r < rows; ++r) {
+          ReadPanelRow(reference.matrix, r, row.data());
+          ASSERT_EQ(0, std::memcmp(row.data(), data.data() + r * w.row_bytes, row.size()))
+              << Traits(type).name << " row " << r;
+        }
+        const size_t bytes = static_cast<size_t>(RowPanelsBytes(type, rows, cols));
+        for (Isa isa : AvailableIsas()) {
+          ASSERT_TRUE(SetActiveIsa(isa).ok());
+          std::vector<uint8_t> storage(bytes + 64, 0xAB);
+          uint8_t* dst = storage.data() + (64 - reinterpret_cast<uintptr_t>(storage.data()) % 64) % 64;
+          const WeightMatrix packed = PackRowPanels(w, dst);
+          EXPECT_EQ(packed.layout, WeightLayout::kRowPanels16);
+          ASSERT_EQ(0, std::memcmp(dst, reference.data, bytes))
+              << Traits(type).name << " " << IsaName(isa) << " rows " << rows << " cols " << cols;
+        }
+      }
+    }
   }
 }
 

@@ -1,0 +1,168 @@
+// Row-panel kernels (kernels/row_panels.h has the layout and why). A 16-row panel is read
+// front to back, one 32-value block slice at a time: per block, Q8_0 takes 8 vector loads
+// and 8 vpdpbusd, Q4_0 4 loads, 4 nibble splits and 8 vpdpbusd, each vpdpbusd against 4
+// activation bytes broadcast to all lanes; the int32 sums of 16 rows then take one convert
+// and one scale (weight scale per lane times the activation's block scale) into float.
+//
+// Like matmul_kernels.cc this file must not use library templates or external-linkage
+// inline functions: the linker could give their AVX-512 copies to baseline callers.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include "kernels/avx512/row_panel_kernels.h"
+
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "kernels/avx512/int8_panel_gemm.h"
+#include "kernels/blocks.h"
+#include "kernels/row_panels.h"
+
+namespace ember {
+namespace avx512 {
+namespace {
+
+inline __m512i Broadcast4(const int8_t* p) {
+  int32_t four;
+  std::memcpy(&four, p, 4);
+  return _mm512_set1_epi32(four);
+}
+
+inline __mmask16 RowMask(int64_t n) { return n >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << n) - 1); }
+
+// y for T tokens over the panels holding rows [row_begin, row_end).
+template <bool kQ8, int T>
+void PanelRows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x, float* y,
+               int64_t y_stride) {
+  const int64_t nb = x.n_blocks, stride = PanelStride(w.type, w.cols);
+  const int64_t quant_bytes = kQ8 ? 512 : 256, scale_bytes = PanelScaleBytes(nb);
+  const int8_t* xq[T];
+  const int32_t* xb[T];
+  const float* xd[T];
+  #pragma GCC unroll 4
+  for (int t = 0; t < T; ++t) {
+    xq[t] = x.q + t * x.cols;
+    xb[t] = x.bias1 + t * nb;
+    xd[t] = x.d + t * nb;
+  }
+  const __m512i nib = _mm512_set1_epi8(0x0F);
+  for (int64_t r0 = row_begin; r0 < row_end; r0 += kRowPanelHeight) {
+    const uint8_t* panel = static_cast<const uint8_t*>(w.data) + (r0 / kRowPanelHeight) * stride;
+    const uint8_t* quants = panel + scale_bytes;
+    __m512 acc[T];
+    #pragma GCC unroll 4
+    for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+      const uint8_t* slice = quants + b * quant_bytes;
+      __m512i i0[T], i1[T];
+      #pragma GCC unroll 4
+      for (int t = 0; t < T; ++t) {
+        i0[t] = _mm512_set1_epi32(xb[t][b]);  // -o * sum(q_x): undoes the weight offset
+        i1[t] = _mm512_setzero_si512();
+      }
+      const int8_t* xo[T];
+      #pragma GCC unroll 4
+      for (int t = 0; t < T; ++t) xo[t] = xq[t] + 32 * b;
+      if constexpr (kQ8) {
+        #pragma GCC unroll 8
+        for (int g = 0; g < 8; g += 2) {
+          const __m512i w0 = _mm512_load_si512(slice + 64 * g);
+          const __m512i w1 = _mm512_load_si512(slice + 64 * g + 64);
+          #pragma GCC unroll 4
+          for (int t = 0; t < T; ++t) {
+            i0[t] = _mm512_dpbusd_epi32(i0[t], w0, Broadcast4(xo[t] + 4 * g));
+            i1[t] = _mm512_dpbusd_epi32(i1[t], w1, Broadcast4(xo[t] + 4 * g + 4));
+          }
+        }
+      } else {
+        #pragma GCC unroll 4
+        for (int k = 0; k < 4; ++k) {
+          const __m512i raw = _mm512_load_si512(slice + 64 * k);
+          const __m512i lo = _mm512_and_si512(raw, nib);                         // values 4k..4k+3
+          const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(raw, 4), nib);  // values 16+4k..
+          #pragma GCC unroll 4
+          for (int t = 0; t < T; ++t) {
+            i0[t] = _mm512_dpbusd_epi32(i0[t], lo, Broadcast4(xo[t] + 4 * k));
+            i1[t] = _mm512_dpbusd_epi32(i1[t], hi, Broadcast4(xo[t] + 16 + 4 * k));
+          }
+        }
+      }
+      const __m512 ws = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(panel + 32 * b)));
+      #pragma GCC unroll 4
+      for (int t = 0; t < T; ++t) {
+        const __m512 sums = _mm512_cvtepi32_ps(_mm512_add_epi32(i0[t], i1[t]));
+        acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(sums, _mm512_set1_ps(xd[t][b])), ws, acc[t]);
+      }
+    }
+    const __mmask16 m = RowMask(row_end - r0);
+    #pragma GCC unroll 4
+    for (int t = 0; t < T; ++t) _mm512_mask_storeu_ps(y + t * y_stride + r0, m, acc[t]);
+  }
+}
+
+template <bool kQ8>
+void RowPanels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x, float* y,
+               int64_t y_stride) {
+  switch (x.n_tokens) {
+    case 1: PanelRows<kQ8, 1>(w, row_begin, row_end, x, y, y_stride); return;
+    case 2: PanelRows<kQ8, 2>(w, row_begin, row_end, x, y, y_stride); return;
+    case 3: PanelRows<kQ8, 3>(w, row_begin, row_end, x, y, y_stride); return;
+    default: RowPanelsGemm(w, row_begin, row_end, x, y, y_stride); return;
+  }
+}
+
+// One dword from each of 16 rows `row_bytes` apart (rows past m read nothing, give 0).
+inline __m512i GatherRows(const uint8_t* p, int64_t row_bytes, __mmask16 m) {
+  const __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                         _mm512_set1_epi32(static_cast<int>(row_bytes)));
+  return _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, idx, p, 1);
+}
+
+}  // namespace
+
+void Q8_0RowPanels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
+                   float* y, int64_t y_stride) {
+  RowPanels<true>(w, row_begin, row_end, x, y, y_stride);
+}
+
+void Q4_0RowPanels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
+                   float* y, int64_t y_stride) {
+  RowPanels<false>(w, row_begin, row_end, x, y, y_stride);
+}
+
+void PackRowPanels(const WeightMatrix& src, int64_t panel_begin, int64_t panel_end, uint8_t* dst) {
+  const bool q8 = src.type == DType::kQ8_0;
+  const int64_t nb = src.cols / 32, stride = PanelStride(src.type, src.cols);
+  const int64_t quant_bytes = PanelQuantBytes(src.type), scale_bytes = PanelScaleBytes(nb);
+  const int64_t block_bytes = q8 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0);
+  if (src.row_bytes > (int64_t{1} << 31) / 16) {  // gather offsets are int32
+    scalar::PackRowPanels(src, panel_begin, panel_end, dst);
+    return;
+  }
+  for (int64_t p = panel_begin; p < panel_end; ++p) {
+    uint8_t* panel = dst + p * stride;
+    uint8_t* quants = panel + scale_bytes;
+    const int64_t row0 = p * kRowPanelHeight;
+    const __mmask16 m = RowMask(src.rows - row0);
+    const uint8_t* rows = static_cast<const uint8_t*>(src.data) + row0 * src.row_bytes;
+    std::memset(panel + nb * 32, 0, static_cast<size_t>(scale_bytes - nb * 32));
+    for (int64_t b = 0; b < nb; ++b) {
+      const uint8_t* blk = rows + b * block_bytes;
+      const __m512i d = GatherRows(blk, src.row_bytes, m);  // fp16 scale in each low half
+      _mm256_store_si256(reinterpret_cast<__m256i*>(panel + 32 * b), _mm512_cvtepi32_epi16(d));
+      uint8_t* slice = quants + b * quant_bytes;
+      if (q8) {
+        for (int g = 0; g < 8; ++g) {
+          const __m512i q = GatherRows(blk + 2 + 4 * g, src.row_bytes, m);
+          // w + 128 as unsigned: flip the sign bit; rows past the end stay 0.
+          _mm512_store_si512(slice + 64 * g, _mm512_maskz_xor_epi32(m, q, _mm512_set1_epi8(static_cast<char>(0x80))));
+        }
+      } else {
+        for (int k = 0; k < 4; ++k) _mm512_store_si512(slice + 64 * k, GatherRows(blk + 2 + 4 * k, src.row_bytes, m));
+      }
+    }
+  }
+}
+
+}  // namespace avx512
+}  // namespace ember

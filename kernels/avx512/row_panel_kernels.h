@@ -1,0 +1,27 @@
+// AVX-512 VNNI kernels for Q8_0 / Q4_0 matrices in the load-time row-panel layout
+// (kernels/row_panels.h): the decode / small-batch matmul and the load-time packer.
+// Only the AVX-512 translation units include this.
+#ifndef EMBER_KERNELS_AVX512_ROW_PANEL_KERNELS_H_
+#define EMBER_KERNELS_AVX512_ROW_PANEL_KERNELS_H_
+
+#include <cstdint>
+
+#include "kernels/kernel_table.h"
+
+namespace ember {
+namespace avx512 {
+
+// QuantRowsKernel for row-panel matrices: fewer than kPanelGemmMinTokens tokens run here,
+// more go to RowPanelsGemm. x.weight_offset must be 128 (Q8_0) / 8 (Q4_0).
+void Q8_0RowPanels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
+                   float* y, int64_t y_stride);
+void Q4_0RowPanels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
+                   float* y, int64_t y_stride);
+
+// PanelPacker: bit-identical to scalar::PackRowPanels.
+void PackRowPanels(const WeightMatrix& src, int64_t panel_begin, int64_t panel_end, uint8_t* dst);
+
+}  // namespace avx512
+}  // namespace ember
+
+#endif  // EMBER_KERNELS_AVX512_ROW_PANEL_KERNELS_H_
