@@ -20,6 +20,7 @@
 #include "kernels/dispatch.h"
 #include "kernels/fp16.h"
 #include "kernels/matmul.h"
+#include "kernels/row_panels.h"
 #include "lib/runtime/thread_pool.h"
 
 namespace ember {
@@ -60,14 +61,33 @@ const std::vector<uint8_t>& Weights(DType type, Shape s) {
   return data;
 }
 
+// The matrix in the layout the model loader would give it: Q8_0 / Q4_0 in row panels when
+// `panels` (kernels/row_panels.h), the file layout otherwise.
+struct Matrix {
+  WeightMatrix w;
+  std::unique_ptr<uint8_t[]> storage;
+};
+
+Matrix MakeMatrix(DType type, Shape s, bool panels, const std::vector<uint8_t>& data) {
+  Matrix m;
+  m.w = WeightMatrix{type, s.rows, s.cols, data.data(), RowBytes(type, s.cols)};
+  if (panels) {
+    m.storage.reset(new uint8_t[RowPanelsBytes(type, s.rows, s.cols) + 64]);
+    uint8_t* aligned = m.storage.get() + (64 - reinterpret_cast<uintptr_t>(m.storage.get()) % 64) % 64;
+    m.w = PackRowPanels(m.w, aligned);
+  }
+  return m;
+}
+
 Parallel& Pool(int threads) {
   static ThreadPool* pools[3] = {nullptr, new ThreadPool(1), new ThreadPool(2)};
   return *pools[threads];
 }
 
-void BM_MatMul(benchmark::State& state, DType type, Shape shape, int64_t n_tokens, int threads) {
+void BM_MatMul(benchmark::State& state, DType type, bool panels, Shape shape, int64_t n_tokens, int threads) {
   const auto& data = Weights(type, shape);
-  const WeightMatrix w{type, shape.rows, shape.cols, data.data(), RowBytes(type, shape.cols)};
+  const Matrix m = MakeMatrix(type, shape, panels, data);
+  const WeightMatrix& w = m.w;
   std::vector<float> x(static_cast<size_t>(n_tokens * shape.cols)), y(static_cast<size_t>(n_tokens * shape.rows));
   std::mt19937 rng(1);
   std::normal_distribution<float> g;
@@ -90,24 +110,58 @@ void BM_MatMul(benchmark::State& state, DType type, Shape shape, int64_t n_token
   state.counters["roof_pct"] = benchmark::Counter(per_iter_pct * n, benchmark::Counter::kIsRate);
 }
 
+// Decode from DRAM: one step runs over kStreamCopies copies of the matrix (~0.9 GB of Q4_0
+// for 10240 x 2560, twice this machine's 480 MiB L3), as a model's layers stream per token.
+constexpr int kStreamCopies = 64;
+
+void BM_DecodeFromMemory(benchmark::State& state, DType type, bool panels, Shape shape, int threads) {
+  const auto& data = Weights(type, shape);
+  std::vector<std::vector<uint8_t>> copies(kStreamCopies, data);
+  std::vector<Matrix> matrices;
+  for (const auto& c : copies) matrices.push_back(MakeMatrix(type, shape, panels, c));
+  std::vector<float> x(static_cast<size_t>(shape.cols)), y(static_cast<size_t>(shape.rows));
+  std::mt19937 rng(1);
+  std::normal_distribution<float> g;
+  for (float& v : x) v = g(rng);
+  Parallel& par = Pool(threads);
+  for (auto _ : state) {
+    for (const Matrix& m : matrices) MatMul(m.w, x.data(), 1, y.data(), par);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  const double bytes = static_cast<double>(shape.rows * RowBytes(type, shape.cols)) * kStreamCopies;
+  const double n = static_cast<double>(state.iterations()) * threads;
+  state.counters["weight_GB/s"] = benchmark::Counter(bytes * 1e-9 * n, benchmark::Counter::kIsRate);
+  state.counters["roof_pct"] =
+      benchmark::Counter(bytes * 1e-9 * 100.0 / kReadGBs[threads] * n, benchmark::Counter::kIsRate);
+}
+
 // Registers every combination; prefill runs are long, so they get few iterations.
 const bool kRegistered = [] {
   benchmark::AddCustomContext("ember_isa", std::string(IsaName(ActiveIsa())));
   benchmark::AddCustomContext("roofline", "decode: weight_GB/s vs read 16.2 GB/s (t=1) / 17.9 GB/s (t=2); "
                                           "prefill: GOP/s vs int8 VNNI 750 GOP/s per core");
   for (DType type : kTypes) {
+    for (bool panels : {false, true}) {
+    if (panels && !RowPanelsSupported(type)) continue;
+    const std::string type_name = absl::StrCat(std::string(Traits(type).name), panels ? "_panels" : "");
+    for (int threads : {1, 2}) {
+      const std::string name = absl::StrCat(type_name, "/10240x2560x", kStreamCopies, "/n1/t", threads);
+      benchmark::RegisterBenchmark(name.c_str(), BM_DecodeFromMemory, type, panels, Shape{10240, 2560}, threads)
+          ->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->MinTime(0.5);
+    }
     for (Shape s : kShapes) {
       for (int64_t n : {1, 64, 512}) {
         for (int threads : {1, 2}) {
-          const std::string name = absl::StrCat(std::string(Traits(type).name), "/", s.rows, "x", s.cols,
-                                                "/n", n, "/t", threads);
-          auto* b = benchmark::RegisterBenchmark(name.c_str(), BM_MatMul, type, s, n, threads);
+          const std::string name = absl::StrCat(type_name, "/", s.rows, "x", s.cols, "/n", n, "/t", threads);
+          auto* b = benchmark::RegisterBenchmark(name.c_str(), BM_MatMul, type, panels, s, n, threads);
           b->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
           if (n == 512) b->Iterations(2);
           else if (n == 64) b->MinTime(0.2);
           else b->MinTime(0.3);
         }
       }
+    }
     }
   }
   return true;
