@@ -1,6 +1,8 @@
 #include "kernels/dispatch.h"
 
 #include <cpuid.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdint>
@@ -34,6 +36,28 @@ Isa Detect() {
                       (b & (1u << 31)) && (c & (1u << 11));  // F, DQ, BW, VL; VNNI
   if (avx512 && (xcr0 & 0xE6) == 0xE6) return Isa::kAvx512;  // opmask, ZMM state
   return Isa::kAvx2;
+}
+
+// AMX-TILE and AMX-BF16 in CPUID, tile state (XCR0 bits 17, 18) enabled by the OS, and
+// Linux's per-process permission for tile data (which the kernel grants on request).
+bool DetectAmx() {
+  unsigned a, b, c, d;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+  const bool amx_bf16 = d & (1u << 22), amx_tile = d & (1u << 24);
+  if (!amx_tile || !amx_bf16) return false;
+  __get_cpuid(1, &a, &b, &c, &d);
+  if (!(c & (1u << 27))) return false;  // OSXSAVE
+  if ((ReadXcr0() & (3u << 17)) != (3u << 17)) return false;
+  constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
+  return ::syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+}
+
+std::atomic<bool>& AmxAllowedSlot() {
+  static std::atomic<bool> slot{[] {
+    const char* env = std::getenv("EMBER_AMX");
+    return env == nullptr || std::strcmp(env, "0") != 0;
+  }()};
+  return slot;
 }
 
 std::atomic<int>& ActiveIsaSlot() {
@@ -96,6 +120,13 @@ const KernelTable& KernelsFor(Isa isa) {
 }
 
 const KernelTable& ActiveKernels() { return KernelsFor(ActiveIsa()); }
+
+bool AmxUsable() {
+  static const bool detected = DetectAmx();
+  return detected && ActiveIsa() == Isa::kAvx512 && AmxAllowedSlot().load(std::memory_order_relaxed);
+}
+
+void SetAmxAllowed(bool allowed) { AmxAllowedSlot().store(allowed, std::memory_order_relaxed); }
 
 QuantNumerics ActiveQuantNumerics() {
   return static_cast<QuantNumerics>(NumericsSlot().load(std::memory_order_relaxed));

@@ -1,0 +1,231 @@
+// Tiles (all 16 rows x 64 bytes): A0/A1 = 16 weight rows each x 32 bf16 values, B0/B1 = 16
+// value pairs x 16 tokens x 2 bf16, C00..C11 = 16 weight rows x 16 tokens in float32. A
+// 32-row panel is dequantized once into a bf16 scratch (row-major, so A tiles are plain
+// strided loads) and reused by every 32-token tile.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include "kernels/amx/amx_bf16_gemm.h"
+
+#include <immintrin.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "kernels/blocks.h"
+#include "kernels/row_panels.h"
+
+namespace ember {
+namespace amx {
+namespace {
+
+// Tile registers. Macros, not constants: the intrinsics paste the number into the
+// instruction text.
+#define kC00 0
+#define kC01 1
+#define kC10 2
+#define kC11 3
+#define kA0 4
+#define kA1 5
+#define kB0 6
+#define kB1 7
+
+constexpr int kPanel = 32;  // weight rows per A-tile pair
+
+struct alignas(64) TileConfig {
+  uint8_t palette;
+  uint8_t start_row;
+  uint8_t reserved[14];
+  uint16_t colsb[16];
+  uint8_t rows[16];
+};
+
+void ConfigureTiles() {
+  TileConfig cfg;
+  std::memset(&cfg, 0, sizeof(cfg));
+  cfg.palette = 1;
+  for (int i = 0; i < 8; ++i) {
+    cfg.rows[i] = 16;
+    cfg.colsb[i] = 64;
+  }
+  // Not _tile_loadconfig: GCC 12 does not see that it reads cfg and drops the stores of
+  // rows and colsb; an "m" operand makes the read explicit.
+  __asm__ volatile("ldtilecfg %0" : : "m"(cfg));
+}
+
+// Grow-only, 64-byte aligned scratch per thread (plain malloc: no library templates here).
+class Scratch {
+ public:
+  ~Scratch() { std::free(data_); }
+  uint8_t* Get(size_t bytes) {
+    if (bytes > size_) {
+      std::free(data_);
+      size_ = (bytes + 63) / 64 * 64;
+      data_ = static_cast<uint8_t*>(std::aligned_alloc(64, size_));
+    }
+    return data_;
+  }
+
+ private:
+  uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+inline float HalfToFloat(uint16_t h) { return _cvtsh_ss(h); }
+
+// 32 int8 values times d, rounded to bf16, stored as 64 bytes.
+inline void StoreScaledBf16(__m256i q, float d, uint16_t* dst) {
+  const __m512 scale = _mm512_set1_ps(d);
+  const __m512 lo = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm256_castsi256_si128(q))), scale);
+  const __m512 hi = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm256_extracti128_si256(q, 1))), scale);
+  _mm512_store_si512(dst, reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo)));
+}
+
+// The 16 qs bytes of a Q4_0 block as its 32 signed values (low nibbles first).
+inline __m256i UnpackQ4_0(__m128i qs) {
+  const __m128i nib = _mm_set1_epi8(0x0F), eight = _mm_set1_epi8(8);
+  const __m128i lo = _mm_sub_epi8(_mm_and_si128(qs, nib), eight);
+  const __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(qs, 4), nib), eight);
+  return _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
+}
+
+// Row `row` of w (32 * nb values) as bf16 into dst.
+void DequantizeRowBf16(const WeightMatrix& w, int64_t row, uint16_t* dst) {
+  const int64_t nb = w.cols / 32;
+  const bool q8 = w.type == DType::kQ8_0;
+  if (w.layout == WeightLayout::kRowPanels16) {
+    const int64_t stride = PanelStride(w.type, w.cols), quant_bytes = PanelQuantBytes(w.type);
+    const uint8_t* panel = static_cast<const uint8_t*>(w.data) + (row / kRowPanelHeight) * stride;
+    const uint8_t* quants = panel + PanelScaleBytes(nb);
+    const int r = static_cast<int>(row % kRowPanelHeight);
+    const uint16_t* scales = reinterpret_cast<const uint16_t*>(panel);
+    // Row r's 4-byte groups sit 64 bytes apart in each block slice.
+    const __m256i idx = _mm256_setr_epi32(0, 64, 128, 192, 256, 320, 384, 448);
+    for (int64_t b = 0; b < nb; ++b) {
+      const uint8_t* slice = quants + b * quant_bytes + 4 * r;
+      const float d = HalfToFloat(scales[16 * b + r]);
+      __m256i q;
+      if (q8) {  // u = w + 128
+        q = _mm256_xor_si256(_mm256_i32gather_epi32(reinterpret_cast<const int*>(slice), idx, 1),
+                             _mm256_set1_epi8(static_cast<char>(0x80)));
+      } else {  // the file's qs bytes
+        q = UnpackQ4_0(_mm_i32gather_epi32(reinterpret_cast<const int*>(slice), _mm256_castsi256_si128(idx), 1));
+      }
+      StoreScaledBf16(q, d, dst + 32 * b);
+    }
+    return;
+  }
+  const uint8_t* src = static_cast<const uint8_t*>(w.data) + row * w.row_bytes;
+  for (int64_t b = 0; b < nb; ++b) {
+    uint16_t h;
+    if (q8) {
+      const uint8_t* blk = src + b * static_cast<int64_t>(sizeof(BlockQ8_0));
+      std::memcpy(&h, blk, 2);
+      StoreScaledBf16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2)), HalfToFloat(h), dst + 32 * b);
+    } else {
+      const uint8_t* blk = src + b * static_cast<int64_t>(sizeof(BlockQ4_0));
+      std::memcpy(&h, blk, 2);
+      StoreScaledBf16(UnpackQ4_0(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2))), HalfToFloat(h),
+                      dst + 32 * b);
+    }
+  }
+}
+
+}  // namespace
+
+bool Bf16GemmSupports(const WeightMatrix& w) {
+  return (w.type == DType::kQ8_0 || w.type == DType::kQ4_0) && w.cols % 32 == 0;
+}
+
+int64_t Bf16ActivationBytes(int64_t n_tokens, int64_t cols) {
+  const int64_t padded = (n_tokens + kBf16TileTokens - 1) / kBf16TileTokens * kBf16TileTokens;
+  return padded * cols * 2;
+}
+
+void PackActivationsBf16(const float* x, int64_t n_tokens, int64_t cols, uint16_t* dst) {
+  const int64_t padded = (n_tokens + kBf16TileTokens - 1) / kBf16TileTokens * kBf16TileTokens;
+  const int64_t pairs = cols / 2;
+  static thread_local Scratch rows_scratch;
+  uint16_t* rows = reinterpret_cast<uint16_t*>(rows_scratch.Get(static_cast<size_t>(16 * cols * 2)));
+  // Per 16-token group: round the rows to bf16, then transpose value pairs (dwords) so that
+  // pair p of all 16 tokens is one 64-byte row.
+  const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                         _mm512_set1_epi32(static_cast<int>(cols * 2)));
+  for (int64_t g = 0; g < padded / 16; ++g) {
+    for (int t = 0; t < 16; ++t) {
+      const int64_t token = 16 * g + t;
+      uint16_t* out = rows + t * cols;
+      if (token >= n_tokens) {
+        std::memset(out, 0, static_cast<size_t>(cols * 2));
+        continue;
+      }
+      const float* in = x + token * cols;
+      for (int64_t c = 0; c < cols; c += 32) {
+        const __m512bh v = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(in + c + 16), _mm512_loadu_ps(in + c));
+        _mm512_storeu_si512(out + c, reinterpret_cast<__m512i>(v));
+      }
+    }
+    uint16_t* group = dst + g * pairs * 32;
+    for (int64_t p = 0; p < pairs; ++p) {
+      const __m512i col = _mm512_i32gather_epi32(idx, rows + 2 * p, 1);
+      _mm512_store_si512(group + 32 * p, col);
+    }
+  }
+}
+
+void Bf16Gemm(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const uint16_t* x_packed,
+              int64_t n_tokens, float* y, int64_t y_stride) {
+  const int64_t cols = w.cols, pairs = cols / 2;
+  static thread_local Scratch weights_scratch;
+  uint16_t* a = reinterpret_cast<uint16_t*>(weights_scratch.Get(static_cast<size_t>(kPanel * cols * 2)));
+  alignas(64) float c[4][16][16];
+  ConfigureTiles();
+  for (int64_t r0 = row_begin; r0 < row_end; r0 += kPanel) {
+    const int64_t n_rows = row_end - r0 < kPanel ? row_end - r0 : kPanel;
+    for (int64_t r = 0; r < kPanel; ++r) {
+      if (r < n_rows) {
+        DequantizeRowBf16(w, r0 + r, a + r * cols);
+      } else {
+        std::memset(a + r * cols, 0, static_cast<size_t>(cols * 2));
+      }
+    }
+    for (int64_t t0 = 0; t0 < n_tokens; t0 += kBf16TileTokens) {
+      const uint16_t* b0 = x_packed + (t0 / 16) * pairs * 32;
+      const uint16_t* b1 = b0 + pairs * 32;
+      _tile_zero(kC00);
+      _tile_zero(kC01);
+      _tile_zero(kC10);
+      _tile_zero(kC11);
+      for (int64_t k = 0; k < cols; k += 32) {
+        _tile_loadd(kA0, a + k, cols * 2);
+        _tile_loadd(kA1, a + 16 * cols + k, cols * 2);
+        _tile_loadd(kB0, b0 + k * 16, 64);
+        _tile_loadd(kB1, b1 + k * 16, 64);
+        _tile_dpbf16ps(kC00, kA0, kB0);
+        _tile_dpbf16ps(kC01, kA0, kB1);
+        _tile_dpbf16ps(kC10, kA1, kB0);
+        _tile_dpbf16ps(kC11, kA1, kB1);
+      }
+      _tile_stored(kC00, c[0], 64);
+      _tile_stored(kC01, c[1], 64);
+      _tile_stored(kC10, c[2], 64);
+      _tile_stored(kC11, c[3], 64);
+      // c[2 * rh + th][r][t]: weight row 16 rh + r, token 16 th + t.
+      const int64_t n_t = n_tokens - t0 < kBf16TileTokens ? n_tokens - t0 : kBf16TileTokens;
+      // Column t of a C tile is 16 floats 64 bytes apart: one gather per 16 rows.
+      const __m512i rows16 = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                                _mm512_set1_epi32(16));
+      const __mmask16 m0 = n_rows >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << n_rows) - 1);
+      const __mmask16 m1 = n_rows >= 32 ? 0xFFFF : n_rows <= 16 ? 0 : static_cast<__mmask16>((1u << (n_rows - 16)) - 1);
+      for (int64_t t = 0; t < n_t; ++t) {
+        float* yt = y + (t0 + t) * y_stride + r0;
+        const int th = static_cast<int>(t / 16), tc = static_cast<int>(t % 16);
+        _mm512_mask_storeu_ps(yt, m0, _mm512_i32gather_ps(rows16, &c[th][0][tc], 4));
+        if (m1 != 0) _mm512_mask_storeu_ps(yt + 16, m1, _mm512_i32gather_ps(rows16, &c[2 + th][0][tc], 4));
+      }
+    }
+  }
+  _tile_release();
+}
+
+}  // namespace amx
+}  // namespace ember
