@@ -27,7 +27,7 @@ void AttendOneRow(const AttentionKernelTable& kt, const KvRowKernels& rk, const 
     const int64_t n = std::min({kBlock, last - b + 1, to_wrap});
     const char* k = static_cast<const char*>(kv.K(layer, b)) + kv_offset * kv.elem_bytes();
     const char* v = static_cast<const char*>(kv.V(layer, b)) + kv_offset * kv.elem_bytes();
-    rk.dot(q, k, kv.kv_dim, n, head_dim, scale, scores);
+    rk.dot(q, k, kv.stride(), n, head_dim, scale, scores);
     const float block_max = *std::max_element(scores, scores + n);
     if (block_max > m) {
       const float rescale = std::exp(m - block_max);  // 0 on the first block
@@ -38,7 +38,7 @@ void AttendOneRow(const AttentionKernelTable& kt, const KvRowKernels& rk, const 
       m = block_max;
     }
     l += kt.exp_sum(scores, n, m);
-    rk.accumulate(scores, v, kv.kv_dim, n, head_dim, out);
+    rk.accumulate(scores, v, kv.stride(), n, head_dim, out);
     b += n;
   }
   const float inv = 1.0f / l;

@@ -23,10 +23,12 @@ namespace ember {
 struct KvRows {
   int64_t capacity = 0;
   int64_t kv_dim = 0;
+  int64_t row_stride = 0;  // elements from one slot to the next; 0 means kv_dim
   DType type = DType::kF32;
   std::vector<void*> k, v;  // one pointer per layer
 
-  int64_t row_elems(int64_t pos) const { return (pos % capacity) * kv_dim; }
+  int64_t stride() const { return row_stride > 0 ? row_stride : kv_dim; }
+  int64_t row_elems(int64_t pos) const { return (pos % capacity) * stride(); }
   int64_t elem_bytes() const { return type == DType::kF32 ? 4 : 2; }
   void* K(int layer, int64_t pos) const {
     return static_cast<char*>(k[layer]) + row_elems(pos) * elem_bytes();

@@ -20,14 +20,20 @@ KvCache::KvCache(int n_layer, int64_t kv_dim, int64_t capacity, DType type)
     : kv_dim_(kv_dim), capacity_(capacity), k_(n_layer), v_(n_layer) {
   rows_.capacity = capacity;
   rows_.kv_dim = kv_dim;
+  rows_.row_stride = SlotStride(kv_dim, type);
   rows_.type = type;
   rows_.k.assign(n_layer, nullptr);
   rows_.v.assign(n_layer, nullptr);
 }
 
+int64_t KvCache::SlotStride(int64_t kv_dim, DType type) {
+  const int64_t elem_bytes = type == DType::kF32 ? 4 : 2;
+  return (kv_dim * elem_bytes) % 1024 == 0 ? kv_dim + 64 / elem_bytes : kv_dim;
+}
+
 uint64_t KvCache::BytesFor(int n_layer, int64_t kv_dim, int64_t slots, DType type) {
   const uint64_t elem_bytes = type == DType::kF32 ? 4 : 2;
-  return 2ull * static_cast<uint64_t>(n_layer) * static_cast<uint64_t>(kv_dim) *
+  return 2ull * static_cast<uint64_t>(n_layer) * static_cast<uint64_t>(SlotStride(kv_dim, type)) *
          static_cast<uint64_t>(slots) * elem_bytes;
 }
 
@@ -37,8 +43,9 @@ absl::Status KvCache::Reserve(int64_t n_positions) {
   // Grow geometrically so that decoding token by token reallocates O(log n) times.
   const int64_t slots = std::min(capacity_, std::max({needed, 2 * slots_, kMinGrowSlots}));
   const size_t elem_bytes = static_cast<size_t>(rows_.elem_bytes());
-  const size_t bytes = static_cast<size_t>(slots * kv_dim_) * elem_bytes;
-  const size_t keep = static_cast<size_t>(slots_ * kv_dim_) * elem_bytes;
+  const int64_t stride = rows_.stride();
+  const size_t bytes = static_cast<size_t>(slots * stride) * elem_bytes;
+  const size_t keep = static_cast<size_t>(slots_ * stride) * elem_bytes;
   std::vector<std::unique_ptr<char[]>> k(k_.size()), v(v_.size());
   for (size_t l = 0; l < k_.size(); ++l) {
     k[l].reset(new (std::nothrow) char[bytes]);
