@@ -21,6 +21,15 @@ struct KvRowKernels {
   // acc[i] += sum_j weights[j] * row_j[i], i in [0, dim).
   void (*accumulate)(const float* weights, const void* rows, int64_t row_stride, int64_t n,
                      int dim, float* acc) = nullptr;
+  // Four queries at once (prefill: every row loaded serves four dot products / updates).
+  // Optional (nullptr: callers loop over dot / accumulate); where present the results equal
+  // four calls of the one-query kernels bit for bit.
+  //   scores[i * scores_stride + j] = scale * dot(q + i * q_stride, row j), i in [0, 4)
+  void (*dot4)(const float* q, int64_t q_stride, const void* rows, int64_t row_stride, int64_t n,
+               int dim, float scale, float* scores, int64_t scores_stride) = nullptr;
+  //   acc[i * acc_stride + d] += sum_j weights[i * weights_stride + j] * row_j[d]
+  void (*accumulate4)(const float* weights, int64_t weights_stride, const void* rows,
+                      int64_t row_stride, int64_t n, int dim, float* acc, int64_t acc_stride) = nullptr;
   // dst[i] = src[i] converted to the row type (round to nearest even), i in [0, n).
   void (*store)(const float* src, int64_t n, void* dst) = nullptr;
 };

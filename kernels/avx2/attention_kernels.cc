@@ -193,9 +193,9 @@ float ExpSum(float* x, int64_t n, float max) {
 
 const AttentionKernelTable& Avx2AttentionKernels() {
   static const AttentionKernelTable table{
-      {Dot<F32Rows>, Accumulate<F32Rows>, StoreF32},
-      {Dot<F16Rows>, Accumulate<F16Rows>, StoreF16},
-      {Dot<Bf16Rows>, Accumulate<Bf16Rows>, StoreBf16},
+      {Dot<F32Rows>, Accumulate<F32Rows>, nullptr, nullptr, StoreF32},
+      {Dot<F16Rows>, Accumulate<F16Rows>, nullptr, nullptr, StoreF16},
+      {Dot<Bf16Rows>, Accumulate<Bf16Rows>, nullptr, nullptr, StoreBf16},
       ExpSum};
   return table;
 }

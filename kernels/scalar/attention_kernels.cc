@@ -64,7 +64,7 @@ float ExpSum(float* x, int64_t n, float max) {
 
 template <typename E>
 constexpr KvRowKernels RowKernels() {
-  return {DotRows<E>, AccumulateRows<E>, StoreRow<E>};
+  return {DotRows<E>, AccumulateRows<E>, nullptr, nullptr, StoreRow<E>};
 }
 
 }  // namespace
