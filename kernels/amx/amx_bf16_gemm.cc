@@ -30,6 +30,10 @@ namespace {
 #define kB1 7
 
 constexpr int kPanel = 32;  // weight rows per A-tile pair
+// Values per K chunk: the chunk of the activations (n_tokens x 1024 bf16, 512 KiB for 256
+// tokens) stays in L2 while every panel of the thread's rows passes over it; without
+// chunking, a 10240-value row (Phi-2's fc2) streamed 5 MiB of activations per panel from L3.
+constexpr int64_t kChunkValues = 1024;
 
 struct alignas(64) TileConfig {
   uint8_t palette;
@@ -88,9 +92,10 @@ inline __m256i UnpackQ4_0(__m128i qs) {
   return _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
 }
 
-// Row `row` of w (32 * nb values) as bf16 into dst.
-void DequantizeRowBf16(const WeightMatrix& w, int64_t row, uint16_t* dst) {
+// Blocks [b0, b1) of row `row` of w (values 32 b0 .. 32 b1) as bf16 into dst.
+void DequantizeRowBf16(const WeightMatrix& w, int64_t row, int64_t b0, int64_t b1, uint16_t* dst) {
   const int64_t nb = w.cols / 32;
+  dst -= 32 * b0;
   const bool q8 = w.type == DType::kQ8_0;
   if (w.layout == WeightLayout::kRowPanels16) {
     const int64_t stride = PanelStride(w.type, w.cols), quant_bytes = PanelQuantBytes(w.type);
@@ -100,7 +105,7 @@ void DequantizeRowBf16(const WeightMatrix& w, int64_t row, uint16_t* dst) {
     const uint16_t* scales = reinterpret_cast<const uint16_t*>(panel);
     // Row r's 4-byte groups sit 64 bytes apart in each block slice.
     const __m256i idx = _mm256_setr_epi32(0, 64, 128, 192, 256, 320, 384, 448);
-    for (int64_t b = 0; b < nb; ++b) {
+    for (int64_t b = b0; b < b1; ++b) {
       const uint8_t* slice = quants + b * quant_bytes + 4 * r;
       const float d = HalfToFloat(scales[16 * b + r]);
       __m256i q;
@@ -115,7 +120,7 @@ void DequantizeRowBf16(const WeightMatrix& w, int64_t row, uint16_t* dst) {
     return;
   }
   const uint8_t* src = static_cast<const uint8_t*>(w.data) + row * w.row_bytes;
-  for (int64_t b = 0; b < nb; ++b) {
+  for (int64_t b = b0; b < b1; ++b) {
     uint16_t h;
     if (q8) {
       const uint8_t* blk = src + b * static_cast<int64_t>(sizeof(BlockQ8_0));
@@ -175,56 +180,76 @@ void PackActivationsBf16(const float* x, int64_t n_tokens, int64_t cols, uint16_
 void Bf16Gemm(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const uint16_t* x_packed,
               int64_t n_tokens, float* y, int64_t y_stride) {
   const int64_t cols = w.cols, pairs = cols / 2;
-  static thread_local Scratch weights_scratch;
-  uint16_t* a = reinterpret_cast<uint16_t*>(weights_scratch.Get(static_cast<size_t>(kPanel * cols * 2)));
-  alignas(64) float c[4][16][16];
+  const int64_t n_panels = (row_end - row_begin + kPanel - 1) / kPanel;
+  const int64_t n_tiles = (n_tokens + kBf16TileTokens - 1) / kBf16TileTokens;
+  static thread_local Scratch weights_scratch, sums_scratch;
+  // One K chunk of one 32-row panel, dequantized; and the float sums of every (panel, token
+  // tile) as four 16 x 16 C tiles, kept across K chunks.
+  uint16_t* a = reinterpret_cast<uint16_t*>(weights_scratch.Get(static_cast<size_t>(kPanel * kChunkValues * 2)));
+  float* sums = reinterpret_cast<float*>(sums_scratch.Get(static_cast<size_t>(n_panels * n_tiles * 4 * 256 * 4)));
   ConfigureTiles();
-  for (int64_t r0 = row_begin; r0 < row_end; r0 += kPanel) {
-    const int64_t n_rows = row_end - r0 < kPanel ? row_end - r0 : kPanel;
-    for (int64_t r = 0; r < kPanel; ++r) {
-      if (r < n_rows) {
-        DequantizeRowBf16(w, r0 + r, a + r * cols);
-      } else {
-        std::memset(a + r * cols, 0, static_cast<size_t>(cols * 2));
+  for (int64_t k0 = 0; k0 < cols; k0 += kChunkValues) {
+    const int64_t k1 = cols - k0 < kChunkValues ? cols : k0 + kChunkValues, kc = k1 - k0;
+    for (int64_t p = 0; p < n_panels; ++p) {
+      const int64_t r0 = row_begin + p * kPanel;
+      const int64_t n_rows = row_end - r0 < kPanel ? row_end - r0 : kPanel;
+      for (int64_t r = 0; r < kPanel; ++r) {
+        if (r < n_rows) {
+          DequantizeRowBf16(w, r0 + r, k0 / 32, k1 / 32, a + r * kc);
+        } else {
+          std::memset(a + r * kc, 0, static_cast<size_t>(kc * 2));
+        }
       }
-    }
-    for (int64_t t0 = 0; t0 < n_tokens; t0 += kBf16TileTokens) {
-      const uint16_t* b0 = x_packed + (t0 / 16) * pairs * 32;
-      const uint16_t* b1 = b0 + pairs * 32;
-      _tile_zero(kC00);
-      _tile_zero(kC01);
-      _tile_zero(kC10);
-      _tile_zero(kC11);
-      for (int64_t k = 0; k < cols; k += 32) {
-        _tile_loadd(kA0, a + k, cols * 2);
-        _tile_loadd(kA1, a + 16 * cols + k, cols * 2);
-        _tile_loadd(kB0, b0 + k * 16, 64);
-        _tile_loadd(kB1, b1 + k * 16, 64);
-        _tile_dpbf16ps(kC00, kA0, kB0);
-        _tile_dpbf16ps(kC01, kA0, kB1);
-        _tile_dpbf16ps(kC10, kA1, kB0);
-        _tile_dpbf16ps(kC11, kA1, kB1);
-      }
-      _tile_stored(kC00, c[0], 64);
-      _tile_stored(kC01, c[1], 64);
-      _tile_stored(kC10, c[2], 64);
-      _tile_stored(kC11, c[3], 64);
-      // c[2 * rh + th][r][t]: weight row 16 rh + r, token 16 th + t.
-      const int64_t n_t = n_tokens - t0 < kBf16TileTokens ? n_tokens - t0 : kBf16TileTokens;
-      // Column t of a C tile is 16 floats 64 bytes apart: one gather per 16 rows.
-      const __m512i rows16 = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                                _mm512_set1_epi32(16));
-      const __mmask16 m0 = n_rows >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << n_rows) - 1);
-      const __mmask16 m1 = n_rows >= 32 ? 0xFFFF : n_rows <= 16 ? 0 : static_cast<__mmask16>((1u << (n_rows - 16)) - 1);
-      for (int64_t t = 0; t < n_t; ++t) {
-        float* yt = y + (t0 + t) * y_stride + r0;
-        const int th = static_cast<int>(t / 16), tc = static_cast<int>(t % 16);
-        _mm512_mask_storeu_ps(yt, m0, _mm512_i32gather_ps(rows16, &c[th][0][tc], 4));
-        if (m1 != 0) _mm512_mask_storeu_ps(yt + 16, m1, _mm512_i32gather_ps(rows16, &c[2 + th][0][tc], 4));
+      for (int64_t tt = 0; tt < n_tiles; ++tt) {
+        float* c = sums + (p * n_tiles + tt) * 4 * 256;
+        if (k0 == 0) {
+          _tile_zero(kC00);
+          _tile_zero(kC01);
+          _tile_zero(kC10);
+          _tile_zero(kC11);
+        } else {
+          _tile_loadd(kC00, c, 64);
+          _tile_loadd(kC01, c + 256, 64);
+          _tile_loadd(kC10, c + 512, 64);
+          _tile_loadd(kC11, c + 768, 64);
+        }
+        const uint16_t* b0 = x_packed + 2 * tt * pairs * 32 + k0 * 16;
+        const uint16_t* b1 = b0 + pairs * 32;
+        for (int64_t k = 0; k < kc; k += 32) {
+          _tile_loadd(kA0, a + k, kc * 2);
+          _tile_loadd(kA1, a + 16 * kc + k, kc * 2);
+          _tile_loadd(kB0, b0 + k * 16, 64);
+          _tile_loadd(kB1, b1 + k * 16, 64);
+          _tile_dpbf16ps(kC00, kA0, kB0);
+          _tile_dpbf16ps(kC01, kA0, kB1);
+          _tile_dpbf16ps(kC10, kA1, kB0);
+          _tile_dpbf16ps(kC11, kA1, kB1);
+        }
+        _tile_stored(kC00, c, 64);
+        _tile_stored(kC01, c + 256, 64);
+        _tile_stored(kC10, c + 512, 64);
+        _tile_stored(kC11, c + 768, 64);
       }
     }
   }
   _tile_release();
+  // Tile (rh, th) of a panel's token tile holds weight rows 16 rh + r x tokens 16 th + t at
+  // [2 rh + th][r][t]: column t is 16 floats 64 bytes apart, one gather per 16 rows.
+  const __m512i rows16 = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                            _mm512_set1_epi32(16));
+  for (int64_t p = 0; p < n_panels; ++p) {
+    const int64_t r0 = row_begin + p * kPanel;
+    const int64_t n_rows = row_end - r0 < kPanel ? row_end - r0 : kPanel;
+    const __mmask16 m0 = n_rows >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << n_rows) - 1);
+    const __mmask16 m1 = n_rows >= 32 ? 0xFFFF : n_rows <= 16 ? 0 : static_cast<__mmask16>((1u << (n_rows - 16)) - 1);
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      const float* c = sums + (p * n_tiles + t / kBf16TileTokens) * 4 * 256;
+      const int th = static_cast<int>(t % kBf16TileTokens / 16), tc = static_cast<int>(t % 16);
+      float* yt = y + t * y_stride + r0;
+      _mm512_mask_storeu_ps(yt, m0, _mm512_i32gather_ps(rows16, c + th * 256 + tc, 4));
+      if (m1 != 0) _mm512_mask_storeu_ps(yt + 16, m1, _mm512_i32gather_ps(rows16, c + (2 + th) * 256 + tc, 4));
+    }
+  }
 }
 
 }  // namespace amx
