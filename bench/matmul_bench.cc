@@ -33,7 +33,7 @@ struct Shape {
   int64_t rows, cols;
 };
 constexpr Shape kShapes[] = {{2560, 2560}, {10240, 2560}, {2560, 10240}};
-constexpr DType kTypes[] = {DType::kF16, DType::kQ8_0, DType::kQ4_0, DType::kQ4_K};
+constexpr DType kTypes[] = {DType::kF16, DType::kQ8_0, DType::kQ4_0, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K};
 
 // Random weights: floats for F16, random codes with sane fp16 scales for quantized types
 // (speed does not depend on the values, and this is instant even for 26M values).
@@ -55,13 +55,17 @@ const std::vector<uint8_t>& Weights(DType type, Shape s) {
   const int64_t block_bytes = Traits(type).block_bytes;
   for (size_t off = 0; off < data.size(); off += block_bytes) {
     const uint16_t h = FloatToFp16(0.01f);
+    if (type == DType::kQ6_K) {  // d is the block's last field
+      std::memcpy(&data[off + block_bytes - 2], &h, 2);
+      continue;
+    }
     std::memcpy(&data[off], &h, 2);
-    if (type == DType::kQ4_K) std::memcpy(&data[off + 2], &h, 2);
+    if (type == DType::kQ4_K || type == DType::kQ5_K) std::memcpy(&data[off + 2], &h, 2);
   }
   return data;
 }
 
-// The matrix in the layout the model loader would give it: Q8_0 / Q4_0 in row panels when
+// The matrix in the layout the model loader would give it: in row panels when
 // `panels` (kernels/row_panels.h), the file layout otherwise.
 struct Matrix {
   WeightMatrix w;

@@ -36,7 +36,8 @@ struct KernelTable {
   QuantKernel q8_0, q4_0, q4_k, q5_k, q6_k;
   // WeightLayout::kRowPanels16 matrices (row_begin is a multiple of 16).
   QuantKernel q8_0_panels, q4_0_panels;
-  PanelPacker pack_row_panels = nullptr;
+  PanelPacker pack_row_panels = nullptr;  // every RowPanelsSupported type
+  QuantKernel q4_k_panels, q5_k_panels, q6_k_panels;
 };
 
 const KernelTable& ScalarKernels();  // kernels/scalar/

@@ -34,9 +34,18 @@ void ForRowUnits(int64_t rows, Parallel& par, absl::FunctionRef<void(int64_t, in
 
 const QuantKernel* QuantKernelFor(const KernelTable& k, const WeightMatrix& w) {
   if (w.layout == WeightLayout::kRowPanels16) {
+    const QuantKernel* panels = nullptr;
+    switch (w.type) {
+      case DType::kQ8_0: panels = &k.q8_0_panels; break;
+      case DType::kQ4_0: panels = &k.q4_0_panels; break;
+      case DType::kQ4_K: panels = &k.q4_k_panels; break;
+      case DType::kQ5_K: panels = &k.q5_k_panels; break;
+      case DType::kQ6_K: panels = &k.q6_k_panels; break;
+      default: return nullptr;
+    }
     // A table without panel kernels (AVX2) borrows the scalar twins.
-    const KernelTable& with_panels = k.q8_0_panels.rows != nullptr ? k : ScalarKernels();
-    return w.type == DType::kQ8_0 ? &with_panels.q8_0_panels : &with_panels.q4_0_panels;
+    if (panels->rows == nullptr && &k != &ScalarKernels()) return QuantKernelFor(ScalarKernels(), w);
+    return panels;
   }
   switch (w.type) {
     case DType::kQ8_0: return &k.q8_0;

@@ -20,9 +20,19 @@ struct ValueSlot {
 ValueSlot SlotQ8_0(int r, int i) { return {64 * (i / 4) + 4 * r + i % 4, 0}; }
 ValueSlot SlotQ4_0(int r, int i) { return {64 * (i % 16 / 4) + 4 * r + i % 4, i / 16 * 4}; }
 
+// K-quants: where byte j of a super-block of row r sits in the panel, relative to the
+// panel start (the slice of super-block s, or the head for Q6_K's d).
+int64_t KQuantByte(DType type, int64_t cols, int64_t s, int r, int j) {
+  const int dwords = KQuantPanelDwords(type);
+  if (j >= 4 * dwords) return 2 * (16 * s + r) + (j - 4 * dwords);  // Q6_K d, in the head
+  return PanelHeadBytes(type, cols) + s * PanelSliceBytes(type) + 64 * (j / 4) + 4 * r + j % 4;
+}
+
 }  // namespace
 
-bool RowPanelsSupported(DType type) { return type == DType::kQ8_0 || type == DType::kQ4_0; }
+bool RowPanelsSupported(DType type) {
+  return type == DType::kQ8_0 || type == DType::kQ4_0 || IsKQuantPanel(type);
+}
 
 bool RowPanelsPreferred() {
   const char* env = std::getenv("EMBER_ROW_PANELS");
@@ -56,6 +66,15 @@ void scalar::PackRowPanels(const WeightMatrix& src, int64_t panel_begin, int64_t
   const int64_t row_end = panel_end * kRowPanelHeight < src.rows ? panel_end * kRowPanelHeight : src.rows;
   for (int64_t row = panel_begin * kRowPanelHeight; row < row_end; ++row) {
     uint8_t* panel = dst + (row / kRowPanelHeight) * stride;
+    if (IsKQuantPanel(src.type)) {
+      const int64_t block_bytes = Traits(src.type).block_bytes, ns = src.cols / 256;
+      const uint8_t* in = static_cast<const uint8_t*>(src.data) + row * src.row_bytes;
+      const int r = static_cast<int>(row % kRowPanelHeight);
+      for (int64_t s = 0; s < ns; ++s) {
+        for (int j = 0; j < block_bytes; ++j) panel[KQuantByte(src.type, src.cols, s, r, j)] = in[s * block_bytes + j];
+      }
+      continue;
+    }
     uint8_t* quants = panel + PanelScaleBytes(nb);
     const int r = static_cast<int>(row % kRowPanelHeight);
     const uint8_t* in = static_cast<const uint8_t*>(src.data) + row * src.row_bytes;
@@ -87,6 +106,13 @@ void ReadPanelRow(const WeightMatrix& w, int64_t row, uint8_t* out) {
   const uint8_t* panel = static_cast<const uint8_t*>(w.data) + (row / kRowPanelHeight) * stride;
   const uint8_t* quants = panel + PanelScaleBytes(nb);
   const int r = static_cast<int>(row % kRowPanelHeight);
+  if (IsKQuantPanel(w.type)) {
+    const int64_t block_bytes = Traits(w.type).block_bytes, ns = w.cols / 256;
+    for (int64_t s = 0; s < ns; ++s) {
+      for (int j = 0; j < block_bytes; ++j) out[s * block_bytes + j] = panel[KQuantByte(w.type, w.cols, s, r, j)];
+    }
+    return;
+  }
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* slice = quants + b * quant_bytes;
     if (w.type == DType::kQ8_0) {

@@ -355,6 +355,9 @@ constexpr KernelTable kTable = {
     {nullptr, 0},  // row-panel matrices: MatMul falls back to the scalar twins
     {nullptr, 0},
     nullptr,
+    {nullptr, 0},
+    {nullptr, 0},
+    {nullptr, 0},
 };
 
 }  // namespace

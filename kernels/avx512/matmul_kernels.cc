@@ -437,6 +437,9 @@ constexpr KernelTable kTable = {
     {Q8_0RowPanels, Q8_0Decoder::kOffset},
     {Q4_0RowPanels, Q4_0Decoder::kOffset},
     PackRowPanels,
+    {Q4_KRowPanels, 0},
+    {Q5_KRowPanels, 0},
+    {Q6_KRowPanels, 32},
 };
 
 }  // namespace

@@ -131,6 +131,10 @@ void Q4_0RowPanels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, co
 }
 
 void PackRowPanels(const WeightMatrix& src, int64_t panel_begin, int64_t panel_end, uint8_t* dst) {
+  if (IsKQuantPanel(src.type)) {
+    PackKQuantRowPanels(src, panel_begin, panel_end, dst);
+    return;
+  }
   const bool q8 = src.type == DType::kQ8_0;
   const int64_t nb = src.cols / 32, stride = PanelStride(src.type, src.cols);
   const int64_t quant_bytes = PanelQuantBytes(src.type), scale_bytes = PanelScaleBytes(nb);

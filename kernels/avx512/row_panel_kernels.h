@@ -1,4 +1,4 @@
-// AVX-512 VNNI kernels for Q8_0 / Q4_0 matrices in the load-time row-panel layout
+// AVX-512 VNNI kernels for matrices in the load-time row-panel layout
 // (kernels/row_panels.h): the decode / small-batch matmul and the load-time packer.
 // Only the AVX-512 translation units include this.
 #ifndef EMBER_KERNELS_AVX512_ROW_PANEL_KERNELS_H_
@@ -18,8 +18,18 @@ void Q8_0RowPanels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, co
 void Q4_0RowPanels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
                    float* y, int64_t y_stride);
 
-// PanelPacker: bit-identical to scalar::PackRowPanels.
+// K-quants (kquant_panel_kernels.cc): 1-3 tokens stream the panels, more unpack 32 rows at
+// a time for a token-tiled kernel. x.weight_offset must be 0 (Q4_K, Q5_K) / 32 (Q6_K).
+void Q4_KRowPanels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
+                   float* y, int64_t y_stride);
+void Q5_KRowPanels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
+                   float* y, int64_t y_stride);
+void Q6_KRowPanels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
+                   float* y, int64_t y_stride);
+
+// PanelPacker: bit-identical to scalar::PackRowPanels (K-quants go to PackKQuantRowPanels).
 void PackRowPanels(const WeightMatrix& src, int64_t panel_begin, int64_t panel_end, uint8_t* dst);
+void PackKQuantRowPanels(const WeightMatrix& src, int64_t panel_begin, int64_t panel_end, uint8_t* dst);
 
 }  // namespace avx512
 }  // namespace ember

@@ -78,7 +78,8 @@ const KernelTable& ScalarKernels() {
     k.q4_k = {QuantRows<false>, 0};
     k.q5_k = {QuantRows<false>, 0};
     k.q6_k = {QuantRows<true>, 0};
-    k.q8_0_panels = k.q4_0_panels = {QuantRows<false>, 0};
+    k.q8_0_panels = k.q4_0_panels = k.q4_k_panels = k.q5_k_panels = {QuantRows<false>, 0};
+    k.q6_k_panels = {QuantRows<true>, 0};
     k.pack_row_panels = scalar::PackRowPanels;
     return k;
   }();

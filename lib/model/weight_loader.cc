@@ -117,9 +117,10 @@ class WeightLoader {
     return ForKernels(m, name);
   }
 
-  // Q8_0 / Q4_0 matrices move into the row-panel layout (kernels/row_panels.h) when the
-  // active kernels prefer it. The copy replaces the source: its file pages are released
-  // (or its load-time buffer freed), so resident memory stays at about one copy.
+  // Quantized matrices (Q8_0, Q4_0, Q4_K, Q5_K, Q6_K) move into the row-panel layout
+  // (kernels/row_panels.h) when the active kernels prefer it. The copy replaces the source:
+  // its file pages are released (or its load-time buffer freed), so resident memory stays
+  // at about one copy.
   absl::StatusOr<WeightMatrix> ForKernels(const WeightMatrix& m, std::string_view name) {
     if (!row_panels_ || m.layout != WeightLayout::kRows || !RowPanelsSupported(m.type)) return m;
     const size_t bytes = static_cast<size_t>(RowPanelsBytes(m.type, m.rows, m.cols));

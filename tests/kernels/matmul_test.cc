@@ -210,13 +210,26 @@ TEST_F(MatMulTest, RowPanelsAllIsas) {
   }
 }
 
+// K-quants in row panels: partial panels, 1-3 super-blocks (decode, 1-3 tokens) and the
+// prefill unpacking (a second 16-row panel or none, more blocks than one 24-block K chunk,
+// token tails of the 6-token tile), in both numerics.
+TEST_F(MatMulTest, KQuantRowPanelsAllIsas) {
+  for (DType type : {DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
+    CheckAllShapes(type, QuantNumerics::kInt8, {256, 512, 768}, {1, 5, 16, 17, 37},
+                   {1, 2, 3, 4, 5, 6, 7, 8, 9}, WeightLayout::kRowPanels16);
+    CheckAllShapes(type, QuantNumerics::kInt8, {1024}, {3, 33, 70}, {1, 13}, WeightLayout::kRowPanels16);
+    CheckAllShapes(type, QuantNumerics::kExact, {256}, {1, 17}, {1, 5}, WeightLayout::kRowPanels16);
+  }
+}
+
 // Every ISA's packer writes the scalar packer's bytes, and ReadPanelRow gives back the
 // file's rows exactly (padding rows included in the comparison of whole buffers).
 TEST_F(MatMulTest, RowPanelPackersAgreeAndRoundTrip) {
   std::mt19937 rng(77);
-  for (DType type : {DType::kQ8_0, DType::kQ4_0}) {
+  for (DType type : kQuantTypes) {
+    const bool k_quant = Traits(type).block_elems == 256;
     for (int64_t rows : {1, 15, 16, 17, 50}) {
-      for (int64_t cols : {32, 96, 544}) {
+      for (int64_t cols : k_quant ? std::vector<int64_t>{256, 768, 1280} : std::vector<int64_t>{32, 96, 544}) {
         const auto data = RandomWeights(type, rows, cols, rng);
         const WeightMatrix w{type, rows, cols, data.data(), RowBytes(type, cols)};
         const PanelCopy reference(w);
@@ -295,19 +308,27 @@ class ChoppyParallel final : public Parallel {
   }
 };
 
+// Row-panel matrices included: a thread's share may start at an odd 16-row panel, which
+// shifts the prefill kernels' 32-row tiles but not any row's arithmetic.
 TEST_F(MatMulTest, ThreadSplitDoesNotChangeResults) {
   std::mt19937 rng(9);
   ChoppyParallel choppy;
-  for (DType type : {DType::kF16, DType::kQ8_0, DType::kQ4_K}) {
+  for (DType type : {DType::kF16, DType::kQ8_0, DType::kQ4_K, DType::kQ6_K}) {
     const int64_t rows = 83, cols = 512;
     const auto data = RandomWeights(type, rows, cols, rng);
     const WeightMatrix w{type, rows, cols, data.data(), RowBytes(type, cols)};
-    for (int64_t n_tokens : {1, 7}) {
-      const auto x = RandomActivations(n_tokens * cols, rng);
-      std::vector<float> a(n_tokens * rows), b(n_tokens * rows);
-      MatMul(w, x.data(), n_tokens, a.data(), SerialParallel());
-      MatMul(w, x.data(), n_tokens, b.data(), choppy);
-      EXPECT_EQ(a, b) << Traits(type).name;
+    std::unique_ptr<PanelCopy> panels;
+    if (RowPanelsSupported(type)) panels = std::make_unique<PanelCopy>(w);
+    std::vector<const WeightMatrix*> layouts = {&w};
+    if (panels) layouts.push_back(&panels->matrix);
+    for (const WeightMatrix* m : layouts) {
+      for (int64_t n_tokens : {1, 7}) {
+        const auto x = RandomActivations(n_tokens * cols, rng);
+        std::vector<float> a(n_tokens * rows), b(n_tokens * rows);
+        MatMul(*m, x.data(), n_tokens, a.data(), SerialParallel());
+        MatMul(*m, x.data(), n_tokens, b.data(), choppy);
+        EXPECT_EQ(a, b) << Traits(type).name << (m == &w ? "" : " row panels");
+      }
     }
   }
 }
