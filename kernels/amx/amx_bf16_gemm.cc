@@ -92,6 +92,117 @@ inline __m256i UnpackQ4_0(__m128i qs) {
   return _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
 }
 
+// ---- K-quants: a super-block's file bytes are rebuilt (panels: one dword gather per 16
+// dwords), then decoded 32 values at a time. Products and differences use the explicitly
+// rounded intrinsics so that the compiler cannot fuse them: each weight is
+// bf16(float(q) * (d * sc) - dmin * m), the scalar dequantizer's float arithmetic.
+
+inline __m512 MulNoFma(__m512 a, __m512 b) { return _mm512_mul_round_ps(a, b, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+inline __m512 SubNoFma(__m512 a, __m512 b) { return _mm512_sub_round_ps(a, b, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+
+// 32 unsigned 8-bit values q as bf16(q * s - m) (values 0-15 use s0/m0, 16-31 s1/m1).
+inline void StoreAffineBf16(__m256i q, float s0, float s1, float m0, float m1, uint16_t* dst) {
+  const __m512 lo = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm256_castsi256_si128(q)));
+  const __m512 hi = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm256_extracti128_si256(q, 1)));
+  const __m512 a = SubNoFma(MulNoFma(lo, _mm512_set1_ps(s0)), _mm512_set1_ps(m0));
+  const __m512 b = SubNoFma(MulNoFma(hi, _mm512_set1_ps(s1)), _mm512_set1_ps(m1));
+  _mm512_store_si512(dst, reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(b, a)));
+}
+
+// Q4_K (kHighBit false) / Q5_K: value 64 c + l (+32) is the low (high) nibble of qs[32 c + l]
+// (plus, Q5_K, bit 2 c (2 c + 1) of qh[l] as bit 4), times d * sc[j] minus dmin * m[j].
+template <bool kHighBit>
+void DecodeQ45_KBf16(const uint8_t* blk, uint16_t* dst) {
+  uint16_t hd, hm;
+  std::memcpy(&hd, blk, 2);
+  std::memcpy(&hm, blk + 2, 2);
+  const float d = HalfToFloat(hd), dmin = HalfToFloat(hm);
+  uint8_t sc[8], m[8];
+  UnpackScalesMinsK(blk + 4, sc, m);
+  const uint8_t* qs = blk + (kHighBit ? 48 : 16);
+  const __m256i nib = _mm256_set1_epi8(0x0F);
+  __m256i qh = _mm256_setzero_si256();
+  if (kHighBit) qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 16));
+  for (int c = 0; c < 4; ++c) {
+    const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs + 32 * c));
+    __m256i lo = _mm256_and_si256(q, nib), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), nib);
+    if (kHighBit) {
+      const __m256i one = _mm256_set1_epi8(1);
+      lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4));
+      hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4));
+    }
+    const float s_lo = d * static_cast<float>(sc[2 * c]), s_hi = d * static_cast<float>(sc[2 * c + 1]);
+    const float m_lo = dmin * static_cast<float>(m[2 * c]), m_hi = dmin * static_cast<float>(m[2 * c + 1]);
+    StoreAffineBf16(lo, s_lo, s_lo, m_lo, m_lo, dst + 64 * c);
+    StoreAffineBf16(hi, s_hi, s_hi, m_hi, m_hi, dst + 64 * c + 32);
+  }
+}
+
+// Q6_K: per 128-value half h and l < 32, values l, l+32, l+64, l+96 take ql[64h + l] low,
+// ql[64h + l + 32] low, ql[64h + l] high, ql[64h + l + 32] high, with qh[32h + l] bits 0-1,
+// 2-3, 4-5, 6-7 on top; weight = (q - 32) * (d * scales[e / 16]).
+void DecodeQ6_KBf16(const uint8_t* blk, uint16_t* dst) {
+  uint16_t hd;
+  std::memcpy(&hd, blk + 208, 2);
+  const float d = HalfToFloat(hd);
+  const int8_t* scales = reinterpret_cast<const int8_t*>(blk + 192);
+  const __m256i nib = _mm256_set1_epi8(0x0F), three = _mm256_set1_epi8(3);
+  for (int h = 0; h < 2; ++h) {
+    const __m256i ql0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 64 * h));
+    const __m256i ql1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 64 * h + 32));
+    const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 128 + 32 * h));
+    const __m256i low[4] = {_mm256_and_si256(ql0, nib), _mm256_and_si256(ql1, nib),
+                            _mm256_and_si256(_mm256_srli_epi16(ql0, 4), nib),
+                            _mm256_and_si256(_mm256_srli_epi16(ql1, 4), nib)};
+    for (int g = 0; g < 4; ++g) {
+      const __m256i high = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * g), three), 4);
+      const __m256i q = _mm256_or_si256(low[g], high);  // 0..63; weight uses q - 32
+      const int e = 128 * h + 32 * g;
+      const float s0 = d * static_cast<float>(scales[e / 16]), s1 = d * static_cast<float>(scales[e / 16 + 1]);
+      // (q - 32) * s computed as q * s - 32 * s would round differently: subtract first.
+      const __m256i centred = _mm256_sub_epi8(q, _mm256_set1_epi8(32));
+      const __m512 lo = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm256_castsi256_si128(centred)));
+      const __m512 hi = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm256_extracti128_si256(centred, 1)));
+      _mm512_store_si512(dst + e, reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(MulNoFma(hi, _mm512_set1_ps(s1)),
+                                                                               MulNoFma(lo, _mm512_set1_ps(s0)))));
+    }
+  }
+}
+
+// Super-blocks [s0, s1) of row `row` (a K-quant matrix) as bf16 values 256 s0 .. into dst.
+void DequantizeKRowBf16(const WeightMatrix& w, int64_t row, int64_t s0, int64_t s1, uint16_t* dst) {
+  alignas(64) uint8_t blk[256];
+  const int64_t block_bytes = w.type == DType::kQ4_K ? 144 : w.type == DType::kQ5_K ? 176 : 210;
+  for (int64_t s = s0; s < s1; ++s) {
+    const uint8_t* src;
+    if (w.layout == WeightLayout::kRowPanels16) {
+      const uint8_t* panel = static_cast<const uint8_t*>(w.data) + (row / kRowPanelHeight) * PanelStride(w.type, w.cols);
+      const int r = static_cast<int>(row % kRowPanelHeight);
+      const uint8_t* slice = panel + PanelHeadBytes(w.type, w.cols) + s * PanelSliceBytes(w.type) + 4 * r;
+      const int dwords = KQuantPanelDwords(w.type);
+      const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                             _mm512_set1_epi32(64));
+      for (int i = 0; i < dwords; i += 16) {
+        const __mmask16 m = dwords - i >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << (dwords - i)) - 1);
+        _mm512_mask_storeu_epi32(blk + 4 * i, m,
+                                 _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, idx, slice + 64 * i, 1));
+      }
+      if (w.type == DType::kQ6_K) std::memcpy(blk + 208, panel + 2 * (16 * s + r), 2);
+      src = blk;
+    } else {
+      src = static_cast<const uint8_t*>(w.data) + row * w.row_bytes + s * block_bytes;
+    }
+    uint16_t* out = dst + 256 * (s - s0);
+    if (w.type == DType::kQ4_K) {
+      DecodeQ45_KBf16<false>(src, out);
+    } else if (w.type == DType::kQ5_K) {
+      DecodeQ45_KBf16<true>(src, out);
+    } else {
+      DecodeQ6_KBf16(src, out);
+    }
+  }
+}
+
 // Blocks [b0, b1) of row `row` of w (values 32 b0 .. 32 b1) as bf16 into dst.
 void DequantizeRowBf16(const WeightMatrix& w, int64_t row, int64_t b0, int64_t b1, uint16_t* dst) {
   const int64_t nb = w.cols / 32;
@@ -138,6 +249,7 @@ void DequantizeRowBf16(const WeightMatrix& w, int64_t row, int64_t b0, int64_t b
 }  // namespace
 
 bool Bf16GemmSupports(const WeightMatrix& w) {
+  if (IsKQuantPanel(w.type)) return w.cols % 256 == 0;
   return (w.type == DType::kQ8_0 || w.type == DType::kQ4_0) && w.cols % 32 == 0;
 }
 
@@ -195,7 +307,11 @@ void Bf16Gemm(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const u
       const int64_t n_rows = row_end - r0 < kPanel ? row_end - r0 : kPanel;
       for (int64_t r = 0; r < kPanel; ++r) {
         if (r < n_rows) {
-          DequantizeRowBf16(w, r0 + r, k0 / 32, k1 / 32, a + r * kc);
+          if (IsKQuantPanel(w.type)) {
+            DequantizeKRowBf16(w, r0 + r, k0 / 256, k1 / 256, a + r * kc);
+          } else {
+            DequantizeRowBf16(w, r0 + r, k0 / 32, k1 / 32, a + r * kc);
+          }
         } else {
           std::memset(a + r * kc, 0, static_cast<size_t>(kc * 2));
         }

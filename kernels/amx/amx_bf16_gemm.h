@@ -26,7 +26,7 @@ namespace amx {
 // Tokens are processed in tiles of 32 (two 16-token B tiles).
 inline constexpr int64_t kBf16TileTokens = 32;
 
-// Q8_0 and Q4_0 weights, in the file's row layout or in row panels.
+// Q8_0, Q4_0, Q4_K, Q5_K and Q6_K weights, in the file's row layout or in row panels.
 bool Bf16GemmSupports(const WeightMatrix& w);
 
 // Bytes PackActivationsBf16 writes for n_tokens x cols (cols a multiple of 32): tokens

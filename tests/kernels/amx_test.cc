@@ -1,5 +1,5 @@
 // The AMX-BF16 prefill GEMM against a float64 reference that rounds exactly as the kernel
-// does: each weight bf16(d * q) (product in float32, then round to nearest even), each
+// does: each weight the scalar dequantizer's float32 value rounded to bf16 (nearest even), each
 // activation bf16(x). What is left is float32 accumulation error, bounded by
 // cols * 2^-23 * sum |w x| — orders of magnitude below the effect of one wrong product.
 // Machines without AMX (or without permission to use it) skip.
@@ -19,13 +19,25 @@
 namespace ember {
 namespace {
 
+// Random codes (every byte pattern, including all 6-bit scales) with sane fp16 scales.
 std::vector<uint8_t> RandomQuantRows(DType type, int64_t rows, int64_t cols, std::mt19937& rng) {
   std::vector<uint8_t> data(static_cast<size_t>(rows * RowBytes(type, cols)));
   for (auto& b : data) b = static_cast<uint8_t>(rng());
-  std::uniform_real_distribution<float> u(-0.01f, 0.01f);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  auto put_half = [&](size_t offset, float v) {
+    const uint16_t h = FloatToFp16(v);
+    std::memcpy(&data[offset], &h, 2);
+  };
   for (size_t off = 0; off < data.size(); off += static_cast<size_t>(Traits(type).block_bytes)) {
-    const uint16_t h = FloatToFp16(u(rng));
-    std::memcpy(&data[off], &h, 2);
+    switch (type) {
+      case DType::kQ4_K:
+      case DType::kQ5_K:
+        put_half(off, 0.002f * std::fabs(u(rng)));
+        put_half(off + 2, 0.002f * std::fabs(u(rng)));
+        break;
+      case DType::kQ6_K: put_half(off + 208, 0.001f * u(rng)); break;
+      default: put_half(off, 0.01f * u(rng)); break;
+    }
   }
   return data;
 }
@@ -58,20 +70,24 @@ class AmxBf16Test : public ::testing::Test {
 TEST_F(AmxBf16Test, MatchesBf16RoundedReference) {
   std::mt19937 rng(2024);
   std::normal_distribution<float> g(0.0f, 1.0f);
-  for (DType type : {DType::kQ8_0, DType::kQ4_0}) {
-    for (int64_t cols : {32, 800, 2560}) {
+  for (DType type : {DType::kQ8_0, DType::kQ4_0, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
+    const bool k_quant = Traits(type).block_elems == 256;
+    for (int64_t cols : k_quant ? std::vector<int64_t>{256, 1280, 2560} : std::vector<int64_t>{32, 800, 2560}) {
       for (int64_t rows : {16, 33, 70}) {
         const auto data = RandomQuantRows(type, rows, cols, rng);
         const WeightMatrix w{type, rows, cols, data.data(), RowBytes(type, cols)};
         Aligned<uint8_t> panel_storage(static_cast<size_t>(RowPanelsBytes(type, rows, cols)));
         const WeightMatrix panels = PackRowPanels(w, panel_storage.get());
-        // Weights as the kernel rounds them: fp16 scale times the integer, in float32.
+        // Weights as the kernel rounds them: the scalar dequantizer's float32 value
+        // (integer times scale, minus min), rounded to bf16.
         std::vector<float> wr(static_cast<size_t>(rows * cols));
         std::vector<int8_t> vals(static_cast<size_t>(cols));
         std::vector<float> s16(static_cast<size_t>(cols / 16)), m32(static_cast<size_t>(cols / 32));
         for (int64_t r = 0; r < rows; ++r) {
           scalar::DecodeQuantRow(type, data.data() + r * w.row_bytes, cols, vals.data(), s16.data(), m32.data());
-          for (int64_t c = 0; c < cols; ++c) wr[r * cols + c] = RoundBf16(s16[c / 16] * static_cast<float>(vals[c]));
+          for (int64_t c = 0; c < cols; ++c) {
+            wr[r * cols + c] = RoundBf16(static_cast<float>(vals[c]) * s16[c / 16] - m32[c / 32]);
+          }
         }
         for (int64_t n_tokens : {1, 16, 31, 32, 45}) {
           std::vector<float> x(static_cast<size_t>(n_tokens * cols));
