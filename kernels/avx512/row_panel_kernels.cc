@@ -28,6 +28,12 @@ inline __m512i Broadcast4(const int8_t* p) {
   return _mm512_set1_epi32(four);
 }
 
+// Decode streams each thread's panels front to back from DRAM. Asking for the slice 2 KiB
+// ahead keeps more misses in flight than the hardware prefetcher alone: matmul_bench
+// BM_DecodeFromMemory, 1 thread, side by side: Q4_0 9.4-10.1 -> 11.4-11.5 GB/s, Q8_0
+// 12.3-13.0 -> 13.7-14.0 GB/s (1 KiB and 4 KiB measured lower for Q4_0).
+constexpr int64_t kPrefetchBytes = 2048;
+
 inline __mmask16 RowMask(int64_t n) { return n >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << n) - 1); }
 
 // y for T tokens over the panels holding rows [row_begin, row_end).
@@ -54,6 +60,12 @@ void PanelRows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const 
     for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
       const uint8_t* slice = quants + b * quant_bytes;
+      if constexpr (T == 1) {
+        #pragma GCC unroll 8
+        for (int64_t l = 0; l < quant_bytes; l += 64) {
+          _mm_prefetch(reinterpret_cast<const char*>(slice + kPrefetchBytes + l), _MM_HINT_T0);
+        }
+      }
       __m512i i0[T], i1[T];
       #pragma GCC unroll 4
       for (int t = 0; t < T; ++t) {
