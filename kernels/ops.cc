@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/dispatch.h"
+
 namespace ember {
 
 float Dot(const float* a, const float* b, int64_t n) {
@@ -75,6 +77,15 @@ void SwiGlu(float* gate, const float* up, int64_t n) {
 }
 
 void GeluNew(float* x, int64_t n) {
+  switch (ActiveIsa()) {
+    case Isa::kAvx512: return GeluNewAvx512(x, n);
+    case Isa::kAvx2: return GeluNewAvx2(x, n);
+    case Isa::kScalar: break;
+  }
+  GeluNewScalar(x, n);
+}
+
+void GeluNewScalar(float* x, int64_t n) {
   constexpr float kSqrt2OverPi = 0.7978845608028654f;
   for (int64_t i = 0; i < n; ++i) {
     const float v = x[i];

@@ -29,8 +29,16 @@ void Softmax(float* x, int64_t n);
 // x[i] = silu(gate[i]) * up[i], written into gate (SwiGLU).
 void SwiGlu(float* gate, const float* up, int64_t n);
 // In-place GELU, tanh approximation exactly as "gelu_new" defines it:
-// 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+// 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). Runs the twin of ActiveIsa().
 void GeluNew(float* x, int64_t n);
+// The per-ISA twins behind GeluNew (tests and benchmarks call them directly; the SIMD ones
+// only on a CPU that has the ISA). The SIMD twins evaluate x / (1 + exp(-2u)), the same
+// function without the cancellation of 1 + tanh(u) near tanh = -1: within ~1.5 float eps
+// (relative) of the exact value for the float argument, and within 2 eps |x| of the scalar
+// twin, whose 1 + tanh(u) rounding is that coarse (tests/kernels/ops_simd_test.cc).
+void GeluNewScalar(float* x, int64_t n);
+void GeluNewAvx2(float* x, int64_t n);    // kernels/avx2/gelu_kernels.cc
+void GeluNewAvx512(float* x, int64_t n);  // kernels/avx512/gelu_kernels.cc
 
 // Rotary position embedding tables for one position: for i in [0, n_rot/2),
 // angle = pos * theta^(-2i/n_rot), cos_out[i] = cos(angle), sin_out[i] = sin(angle).

@@ -2,7 +2,9 @@
 
 #include <cmath>
 
+#include "kernels/dispatch.h"
 #include "kernels/fp16.h"
+#include "kernels/q8_quantize_kernels.h"
 
 namespace ember {
 
@@ -20,6 +22,26 @@ float QuantizeQ8Block(const float* x, int8_t* q) {
   return Fp16ToFloat(FloatToFp16(amax / 127.0f));
 }
 
+void QuantizeQ8RowScalar(const float* x, int64_t n_blocks, int weight_offset, const Q8RowOut& out) {
+  for (int64_t b = 0; b < n_blocks; ++b) {
+    int8_t* q = out.q + 32 * b;
+    const float d = QuantizeQ8Block(x + 32 * b, q);
+    int32_t s[2] = {0, 0};
+    for (int i = 0; i < 32; ++i) s[i / 16] += q[i];
+    out.d[b] = d;
+    out.dsum[b] = d * static_cast<float>(s[0] + s[1]);
+    out.sum16[2 * b] = s[0];
+    out.sum16[2 * b + 1] = s[1];
+    for (int l = 0; l < 8; ++l) {
+      out.d8[8 * b + l] = d;
+      out.bias8[8 * b + l] = 0;
+    }
+    out.bias8[8 * b] = -weight_offset * s[0];
+    out.bias8[8 * b + 4] = -weight_offset * s[1];
+    out.bias1[b] = -weight_offset * (s[0] + s[1]);
+  }
+}
+
 void Q8ActivationBuffer::Quantize(const float* x, int64_t n_tokens, int64_t cols,
                                   int weight_offset, Parallel& par) {
   const int64_t nb = cols / 32;
@@ -31,26 +53,18 @@ void Q8ActivationBuffer::Quantize(const float* x, int64_t n_tokens, int64_t cols
   d8_.resize(n * nb * 8);
   bias8_.resize(n * nb * 8);
   bias1_.resize(n * nb);
+  QuantizeQ8RowFn row = QuantizeQ8RowScalar;
+  switch (ActiveIsa()) {
+    case Isa::kAvx512: row = QuantizeQ8RowAvx512; break;
+    case Isa::kAvx2: row = QuantizeQ8RowAvx2; break;
+    case Isa::kScalar: break;
+  }
   par.For(n_tokens, [&](int64_t t_begin, int64_t t_end) {
     for (int64_t t = t_begin; t < t_end; ++t) {
-      for (int64_t b = 0; b < nb; ++b) {
-        const int64_t blk = t * nb + b;
-        int8_t* q = q_.data() + t * cols + 32 * b;
-        const float d = QuantizeQ8Block(x + t * cols + 32 * b, q);
-        int32_t s[2] = {0, 0};
-        for (int i = 0; i < 32; ++i) s[i / 16] += q[i];
-        d_[blk] = d;
-        dsum_[blk] = d * static_cast<float>(s[0] + s[1]);
-        sum16_[2 * blk] = s[0];
-        sum16_[2 * blk + 1] = s[1];
-        for (int l = 0; l < 8; ++l) {
-          d8_[8 * blk + l] = d;
-          bias8_[8 * blk + l] = 0;
-        }
-        bias8_[8 * blk] = -weight_offset * s[0];
-        bias8_[8 * blk + 4] = -weight_offset * s[1];
-        bias1_[blk] = -weight_offset * (s[0] + s[1]);
-      }
+      const Q8RowOut out{q_.data() + t * cols,      d_.data() + t * nb,      dsum_.data() + t * nb,
+                         sum16_.data() + 2 * t * nb, d8_.data() + 8 * t * nb, bias8_.data() + 8 * t * nb,
+                         bias1_.data() + t * nb};
+      row(x + t * cols, nb, weight_offset, out);
     }
   });
   view_ = Q8ActivationsView{n_tokens, cols, nb, weight_offset, q_.data(), d_.data(),

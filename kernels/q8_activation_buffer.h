@@ -1,5 +1,5 @@
-// Owner of the memory behind a Q8ActivationsView and the (scalar, bit-exact on every ISA)
-// quantizer that fills it.
+// Owner of the memory behind a Q8ActivationsView and the quantizer that fills it (per-ISA
+// twins in q8_quantize_kernels.h, bit-identical on every ISA).
 #ifndef EMBER_KERNELS_Q8_ACTIVATION_BUFFER_H_
 #define EMBER_KERNELS_Q8_ACTIVATION_BUFFER_H_
 
@@ -15,7 +15,7 @@ class Q8ActivationBuffer {
  public:
   // Quantizes n_tokens rows of `cols` floats (cols a multiple of 32). weight_offset is the
   // offset the consuming kernel adds to its weights to make them unsigned (see bias8).
-  // Tokens are spread over `par`.
+  // Tokens are spread over `par`; each row goes through the twin of ActiveIsa().
   void Quantize(const float* x, int64_t n_tokens, int64_t cols, int weight_offset, Parallel& par);
   const Q8ActivationsView& view() const { return view_; }
 
