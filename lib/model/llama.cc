@@ -15,35 +15,51 @@ void LlamaLayer(const ModelConfig& c, const LayerWeights& w, int layer, int64_t 
   const int half = c.n_rot / 2;
   float* x = buf->x.data();
   float* xb = buf->xb.data();
+  float* q = buf->q.data();
+  float* k = buf->k.data();
+  float* xb2 = buf->xb2.data();
+  // Row-wise work (norms, RoPE, SwiGLU, residual adds) is split over tokens in prefill; a
+  // decode step keeps it on the calling thread.
+  Parallel& rows = n_tokens > 1 ? par : SerialParallel();
+  auto rms_norm = [&](const std::vector<float>& weight) {
+    rows.For(n_tokens, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) RmsNorm(x + t * n_embd, weight.data(), n_embd, c.norm_eps, xb + t * n_embd);
+    });
+  };
+  auto add_residual = [&] {
+    rows.For(n_tokens, [&](int64_t t0, int64_t t1) {
+      AddInPlace(x + t0 * n_embd, xb2 + t0 * n_embd, (t1 - t0) * n_embd);
+    });
+  };
 
   // Attention.
-  for (int64_t t = 0; t < n_tokens; ++t) {
-    RmsNorm(x + t * n_embd, w.attn_norm.weight.data(), n_embd, c.norm_eps, xb + t * n_embd);
-  }
-  MatMul(w.wq, xb, n_tokens, buf->q.data(), par);
-  MatMul(w.wk, xb, n_tokens, buf->k.data(), par);
+  rms_norm(w.attn_norm.weight);
+  MatMul(w.wq, xb, n_tokens, q, par);
+  MatMul(w.wk, xb, n_tokens, k, par);
   MatMul(w.wv, xb, n_tokens, buf->v.data(), par);
-  for (int64_t t = 0; t < n_tokens; ++t) {
-    const float* cos = buf->rope_cos.data() + t * half;
-    const float* sin = buf->rope_sin.data() + t * half;
-    RopeInterleaved(buf->q.data() + t * q_dim, c.n_head, c.head_dim, c.n_rot, cos, sin);
-    RopeInterleaved(buf->k.data() + t * kv_dim, c.n_head_kv, c.head_dim, c.n_rot, cos, sin);
-  }
-  StoreKv(buf->k.data(), buf->v.data(), n_tokens, pos, layer, kv);
+  rows.For(n_tokens, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const float* cos = buf->rope_cos.data() + t * half;
+      const float* sin = buf->rope_sin.data() + t * half;
+      RopeInterleaved(q + t * q_dim, c.n_head, c.head_dim, c.n_rot, cos, sin);
+      RopeInterleaved(k + t * kv_dim, c.n_head_kv, c.head_dim, c.n_rot, cos, sin);
+    }
+  });
+  StoreKv(k, buf->v.data(), n_tokens, pos, layer, kv);
   const AttentionShape shape{c.n_head, c.n_head_kv, c.head_dim, c.sliding_window};
-  CausalAttention(buf->q.data(), n_tokens, pos, kv, layer, shape, buf->att.data(), par);
-  MatMul(w.wo, buf->att.data(), n_tokens, buf->xb2.data(), par);
-  AddInPlace(x, buf->xb2.data(), n_tokens * n_embd);
+  CausalAttention(q, n_tokens, pos, kv, layer, shape, buf->att.data(), par);
+  MatMul(w.wo, buf->att.data(), n_tokens, xb2, par);
+  add_residual();
 
   // SwiGLU MLP.
-  for (int64_t t = 0; t < n_tokens; ++t) {
-    RmsNorm(x + t * n_embd, w.ffn_norm.weight.data(), n_embd, c.norm_eps, xb + t * n_embd);
-  }
+  rms_norm(w.ffn_norm.weight);
   MatMul(w.w_gate, xb, n_tokens, buf->hb.data(), par);
   MatMul(w.w_up, xb, n_tokens, buf->hb2.data(), par);
-  SwiGlu(buf->hb.data(), buf->hb2.data(), n_tokens * c.n_ff);
-  MatMul(w.w_down, buf->hb.data(), n_tokens, buf->xb2.data(), par);
-  AddInPlace(x, buf->xb2.data(), n_tokens * n_embd);
+  rows.For(n_tokens, [&](int64_t t0, int64_t t1) {
+    SwiGlu(buf->hb.data() + t0 * c.n_ff, buf->hb2.data() + t0 * c.n_ff, (t1 - t0) * c.n_ff);
+  });
+  MatMul(w.w_down, buf->hb.data(), n_tokens, xb2, par);
+  add_residual();
 }
 
 }  // namespace ember

@@ -15,39 +15,57 @@ void Phi2Layer(const ModelConfig& c, const LayerWeights& w, int layer, int64_t n
   const int half = c.n_rot / 2;
   float* x = buf->x.data();
   float* xb = buf->xb.data();
+  float* q = buf->q.data();
+  float* k = buf->k.data();
+  float* xb2 = buf->xb2.data();
+  float* hb = buf->hb.data();
+  // Row-wise work (norms, biases, RoPE, GELU, residual adds) is split over tokens in
+  // prefill; a decode step keeps it on the calling thread (one row: a pool round trip
+  // would cost more than the work).
+  Parallel& rows = n_tokens > 1 ? par : SerialParallel();
 
-  for (int64_t t = 0; t < n_tokens; ++t) {
-    LayerNorm(x + t * n_embd, w.attn_norm.weight.data(), w.attn_norm.bias.data(), n_embd,
-              c.norm_eps, xb + t * n_embd);
-  }
+  rows.For(n_tokens, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      LayerNorm(x + t * n_embd, w.attn_norm.weight.data(), w.attn_norm.bias.data(), n_embd, c.norm_eps,
+                xb + t * n_embd);
+    }
+  });
 
   // Attention branch.
-  MatMul(w.wq, xb, n_tokens, buf->q.data(), par);
-  MatMul(w.wk, xb, n_tokens, buf->k.data(), par);
+  MatMul(w.wq, xb, n_tokens, q, par);
+  MatMul(w.wk, xb, n_tokens, k, par);
   MatMul(w.wv, xb, n_tokens, buf->v.data(), par);
-  AddBiasRows(buf->q.data(), w.bq.data(), n_tokens, q_dim);
-  AddBiasRows(buf->k.data(), w.bk.data(), n_tokens, kv_dim);
-  AddBiasRows(buf->v.data(), w.bv.data(), n_tokens, kv_dim);
-  for (int64_t t = 0; t < n_tokens; ++t) {
-    const float* cos = buf->rope_cos.data() + t * half;
-    const float* sin = buf->rope_sin.data() + t * half;
-    RopeNeox(buf->q.data() + t * q_dim, c.n_head, c.head_dim, c.n_rot, cos, sin);
-    RopeNeox(buf->k.data() + t * kv_dim, c.n_head_kv, c.head_dim, c.n_rot, cos, sin);
-  }
-  StoreKv(buf->k.data(), buf->v.data(), n_tokens, pos, layer, kv);
+  rows.For(n_tokens, [&](int64_t t0, int64_t t1) {
+    AddBiasRows(q + t0 * q_dim, w.bq.data(), t1 - t0, q_dim);
+    AddBiasRows(k + t0 * kv_dim, w.bk.data(), t1 - t0, kv_dim);
+    AddBiasRows(buf->v.data() + t0 * kv_dim, w.bv.data(), t1 - t0, kv_dim);
+    for (int64_t t = t0; t < t1; ++t) {
+      const float* cos = buf->rope_cos.data() + t * half;
+      const float* sin = buf->rope_sin.data() + t * half;
+      RopeNeox(q + t * q_dim, c.n_head, c.head_dim, c.n_rot, cos, sin);
+      RopeNeox(k + t * kv_dim, c.n_head_kv, c.head_dim, c.n_rot, cos, sin);
+    }
+  });
+  StoreKv(k, buf->v.data(), n_tokens, pos, layer, kv);
   const AttentionShape shape{c.n_head, c.n_head_kv, c.head_dim, c.sliding_window};
-  CausalAttention(buf->q.data(), n_tokens, pos, kv, layer, shape, buf->att.data(), par);
-  MatMul(w.wo, buf->att.data(), n_tokens, buf->xb2.data(), par);
-  AddBiasRows(buf->xb2.data(), w.bo.data(), n_tokens, n_embd);
-  AddInPlace(x, buf->xb2.data(), n_tokens * n_embd);
+  CausalAttention(q, n_tokens, pos, kv, layer, shape, buf->att.data(), par);
+  MatMul(w.wo, buf->att.data(), n_tokens, xb2, par);
+  rows.For(n_tokens, [&](int64_t t0, int64_t t1) {
+    AddBiasRows(xb2 + t0 * n_embd, w.bo.data(), t1 - t0, n_embd);
+    AddInPlace(x + t0 * n_embd, xb2 + t0 * n_embd, (t1 - t0) * n_embd);
+  });
 
   // MLP branch, from the same normed input (xb is still LN(x) of the layer input).
-  MatMul(w.w_up, xb, n_tokens, buf->hb.data(), par);
-  AddBiasRows(buf->hb.data(), w.b_up.data(), n_tokens, c.n_ff);
-  GeluNew(buf->hb.data(), n_tokens * c.n_ff);
-  MatMul(w.w_down, buf->hb.data(), n_tokens, buf->xb2.data(), par);
-  AddBiasRows(buf->xb2.data(), w.b_down.data(), n_tokens, n_embd);
-  AddInPlace(x, buf->xb2.data(), n_tokens * n_embd);
+  MatMul(w.w_up, xb, n_tokens, hb, par);
+  rows.For(n_tokens, [&](int64_t t0, int64_t t1) {
+    AddBiasRows(hb + t0 * c.n_ff, w.b_up.data(), t1 - t0, c.n_ff);
+    GeluNew(hb + t0 * c.n_ff, (t1 - t0) * c.n_ff);
+  });
+  MatMul(w.w_down, hb, n_tokens, xb2, par);
+  rows.For(n_tokens, [&](int64_t t0, int64_t t1) {
+    AddBiasRows(xb2 + t0 * n_embd, w.b_down.data(), t1 - t0, n_embd);
+    AddInPlace(x + t0 * n_embd, xb2 + t0 * n_embd, (t1 - t0) * n_embd);
+  });
 }
 
 }  // namespace ember
