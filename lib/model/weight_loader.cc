@@ -167,15 +167,21 @@ class WeightLoader {
   static void PackInParallel(const WeightMatrix& m, const GgufFile* file, uint8_t* dst) {
     constexpr int kLoadThreads = 4;
     const int64_t panels = PanelCount(m.rows), stride = PanelStride(m.type, m.cols);
-    auto pack = [&](int64_t p0, int64_t p1) {
-      if (p0 >= p1) return;
-      PopulateForWriting(dst + p0 * stride, static_cast<size_t>((p1 - p0) * stride));
-      const int64_t r0 = p0 * kRowPanelHeight, r1 = std::min(m.rows, p1 * kRowPanelHeight);
-      const uint8_t* src = static_cast<const uint8_t*>(m.data) + r0 * m.row_bytes;
-      const size_t src_bytes = static_cast<size_t>((r1 - r0) * m.row_bytes);
-      if (file != nullptr) PopulateForReading(src, src_bytes);
-      PackRowPanelRange(m, p0, p1, dst);
-      if (file != nullptr) file->file().ReleasePages(src, src_bytes);
+    // Slices of about 4 MiB: the file pages of a slice are mapped, packed and dropped before
+    // the next, so a large tensor (Phi-2's 107 MB output matrix) never has both copies
+    // resident at once (peak RSS).
+    const int64_t slice_panels = std::max<int64_t>(1, (int64_t{4} << 20) / std::max<int64_t>(stride, 1));
+    auto pack = [&](int64_t begin, int64_t end) {
+      for (int64_t p0 = begin; p0 < end; p0 += slice_panels) {
+        const int64_t p1 = std::min(end, p0 + slice_panels);
+        PopulateForWriting(dst + p0 * stride, static_cast<size_t>((p1 - p0) * stride));
+        const int64_t r0 = p0 * kRowPanelHeight, r1 = std::min(m.rows, p1 * kRowPanelHeight);
+        const uint8_t* src = static_cast<const uint8_t*>(m.data) + r0 * m.row_bytes;
+        const size_t src_bytes = static_cast<size_t>((r1 - r0) * m.row_bytes);
+        if (file != nullptr) PopulateForReading(src, src_bytes);
+        PackRowPanelRange(m, p0, p1, dst);
+        if (file != nullptr) file->file().ReleasePages(src, src_bytes);
+      }
     };
     const int hw = static_cast<int>(std::thread::hardware_concurrency());
     const int n = static_cast<int>(std::clamp<int64_t>(std::min<int64_t>(hw, panels / 64), 1, kLoadThreads));
