@@ -36,7 +36,7 @@ constexpr int64_t kPrefetchBytes = 2048;
 
 inline __mmask16 RowMask(int64_t n) { return n >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << n) - 1); }
 
-// y for T tokens over the panels holding rows [row_begin, row_end).
+// y for T tokens (2 or 3: small batches) over the panels holding rows [row_begin, row_end).
 template <bool kQ8, int T>
 void PanelRows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x, float* y,
                int64_t y_stride) {
@@ -60,12 +60,6 @@ void PanelRows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const 
     for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
       const uint8_t* slice = quants + b * quant_bytes;
-      if constexpr (T == 1) {
-        #pragma GCC unroll 8
-        for (int64_t l = 0; l < quant_bytes; l += 64) {
-          _mm_prefetch(reinterpret_cast<const char*>(slice + kPrefetchBytes + l), _MM_HINT_T0);
-        }
-      }
       __m512i i0[T], i1[T];
       #pragma GCC unroll 4
       for (int t = 0; t < T; ++t) {
@@ -112,11 +106,79 @@ void PanelRows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const 
   }
 }
 
+// One 32-value block of one panel for one token (decode): acc += the block's 16 row sums
+// times the weight and activation scales.
+template <bool kQ8>
+inline __m512 DecodeBlock(const uint8_t* panel, const uint8_t* slice, int64_t b, const int8_t* xo, int32_t bias,
+                          float dx, __m512 acc) {
+  #pragma GCC unroll 8
+  for (int64_t l = 0; l < (kQ8 ? 512 : 256); l += 64) {
+    _mm_prefetch(reinterpret_cast<const char*>(slice + kPrefetchBytes + l), _MM_HINT_T0);
+  }
+  __m512i i0 = _mm512_set1_epi32(bias), i1 = _mm512_setzero_si512();
+  if constexpr (kQ8) {
+    #pragma GCC unroll 8
+    for (int g = 0; g < 8; g += 2) {
+      i0 = _mm512_dpbusd_epi32(i0, _mm512_load_si512(slice + 64 * g), Broadcast4(xo + 4 * g));
+      i1 = _mm512_dpbusd_epi32(i1, _mm512_load_si512(slice + 64 * g + 64), Broadcast4(xo + 4 * g + 4));
+    }
+  } else {
+    const __m512i nib = _mm512_set1_epi8(0x0F);
+    #pragma GCC unroll 4
+    for (int k = 0; k < 4; ++k) {
+      const __m512i raw = _mm512_load_si512(slice + 64 * k);
+      i0 = _mm512_dpbusd_epi32(i0, _mm512_and_si512(raw, nib), Broadcast4(xo + 4 * k));
+      i1 = _mm512_dpbusd_epi32(i1, _mm512_and_si512(_mm512_srli_epi16(raw, 4), nib), Broadcast4(xo + 16 + 4 * k));
+    }
+  }
+  const __m512 ws = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(panel + 32 * b)));
+  const __m512 sums = _mm512_cvtepi32_ps(_mm512_add_epi32(i0, i1));
+  return _mm512_fmadd_ps(_mm512_mul_ps(sums, _mm512_set1_ps(dx)), ws, acc);
+}
+
+// Decode over two halves of the thread's panels at once: two independent DRAM streams keep
+// more misses in flight than one. matmul_bench BM_DecodeFromMemory, 1 thread, three
+// alternating pairs on a busy machine: Q4_0 6.7-8.3 -> 9.2-12.7 GB/s, Q8_0 10.0-12.3 ->
+// 10.8-13.1 GB/s.
+template <bool kQ8>
+void PanelRowsTwoStreams(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
+                         float* y) {
+  const int64_t nb = x.n_blocks, stride = PanelStride(w.type, w.cols);
+  const int64_t quant_bytes = kQ8 ? 512 : 256, scale_bytes = PanelScaleBytes(nb);
+  const int64_t p_begin = row_begin / kRowPanelHeight, p_end = PanelCount(row_end);
+  const int64_t half = (p_end - p_begin) / 2, p_mid = p_begin + half;
+  const uint8_t* base = static_cast<const uint8_t*>(w.data);
+  auto store = [&](int64_t p, __m512 acc) {
+    const int64_t r0 = p * kRowPanelHeight;
+    _mm512_mask_storeu_ps(y + r0, RowMask(row_end - r0), acc);
+  };
+  for (int64_t i = 0; i < half; ++i) {
+    const uint8_t* pa = base + (p_begin + i) * stride;
+    const uint8_t* pb = base + (p_mid + i) * stride;
+    __m512 acc_a = _mm512_setzero_ps(), acc_b = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+      const int8_t* xo = x.q + 32 * b;
+      acc_a = DecodeBlock<kQ8>(pa, pa + scale_bytes + b * quant_bytes, b, xo, x.bias1[b], x.d[b], acc_a);
+      acc_b = DecodeBlock<kQ8>(pb, pb + scale_bytes + b * quant_bytes, b, xo, x.bias1[b], x.d[b], acc_b);
+    }
+    store(p_begin + i, acc_a);
+    store(p_mid + i, acc_b);
+  }
+  for (int64_t p = p_mid + half; p < p_end; ++p) {  // an odd panel out
+    const uint8_t* pp = base + p * stride;
+    __m512 acc = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+      acc = DecodeBlock<kQ8>(pp, pp + scale_bytes + b * quant_bytes, b, x.q + 32 * b, x.bias1[b], x.d[b], acc);
+    }
+    store(p, acc);
+  }
+}
+
 template <bool kQ8>
 void RowPanels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x, float* y,
                int64_t y_stride) {
   switch (x.n_tokens) {
-    case 1: PanelRows<kQ8, 1>(w, row_begin, row_end, x, y, y_stride); return;
+    case 1: PanelRowsTwoStreams<kQ8>(w, row_begin, row_end, x, y); return;
     case 2: PanelRows<kQ8, 2>(w, row_begin, row_end, x, y, y_stride); return;
     case 3: PanelRows<kQ8, 3>(w, row_begin, row_end, x, y, y_stride); return;
     default: RowPanelsGemm(w, row_begin, row_end, x, y, y_stride); return;
