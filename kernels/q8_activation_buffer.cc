@@ -18,7 +18,12 @@ float QuantizeQ8Block(const float* x, int8_t* q) {
   // adding 1.5 * 2^23 leaves no fraction bits, so the FPU's default rounding does it; exact
   // for |v| < 2^22, and |v| <= 127 here. Same results as std::nearbyint.
   constexpr float kRound = 12582912.0f;
-  for (int i = 0; i < 32; ++i) q[i] = static_cast<int8_t>(static_cast<int>((x[i] * inv + kRound) - kRound));
+  for (int i = 0; i < 32; ++i) {
+    const float v = (x[i] * inv + kRound) - kRound;
+    // A NaN in the block (or inf * 0) quantizes to 0, as the SIMD twins do, and never reaches
+    // the float-to-int conversion, which would be undefined for it (clang's UBSan checks).
+    q[i] = std::isfinite(v) ? static_cast<int8_t>(static_cast<int>(v)) : int8_t{0};
+  }
   return Fp16ToFloat(FloatToFp16(amax / 127.0f));
 }
 
