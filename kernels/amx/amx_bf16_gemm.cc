@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "kernels/avx512/lanes.h"
 #include "kernels/blocks.h"
 #include "kernels/row_panels.h"
 
@@ -55,24 +56,6 @@ void ConfigureTiles() {
   // rows and colsb; an "m" operand makes the read explicit.
   __asm__ volatile("ldtilecfg %0" : : "m"(cfg));
 }
-
-// Grow-only, 64-byte aligned scratch per thread (plain malloc: no library templates here).
-class Scratch {
- public:
-  ~Scratch() { std::free(data_); }
-  uint8_t* Get(size_t bytes) {
-    if (bytes > size_) {
-      std::free(data_);
-      size_ = (bytes + 63) / 64 * 64;
-      data_ = static_cast<uint8_t*>(std::aligned_alloc(64, size_));
-    }
-    return data_;
-  }
-
- private:
-  uint8_t* data_ = nullptr;
-  size_t size_ = 0;
-};
 
 inline float HalfToFloat(uint16_t h) { return _cvtsh_ss(h); }
 
@@ -261,7 +244,7 @@ int64_t Bf16ActivationBytes(int64_t n_tokens, int64_t cols) {
 void PackActivationsBf16(const float* x, int64_t n_tokens, int64_t cols, uint16_t* dst) {
   const int64_t padded = (n_tokens + kBf16TileTokens - 1) / kBf16TileTokens * kBf16TileTokens;
   const int64_t pairs = cols / 2;
-  static thread_local Scratch rows_scratch;
+  static thread_local AlignedScratch rows_scratch;
   uint16_t* rows = reinterpret_cast<uint16_t*>(rows_scratch.Get(static_cast<size_t>(16 * cols * 2)));
   // Per 16-token group: round the rows to bf16, then transpose value pairs (dwords) so that
   // pair p of all 16 tokens is one 64-byte row.
@@ -294,7 +277,7 @@ void Bf16Gemm(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const u
   const int64_t cols = w.cols, pairs = cols / 2;
   const int64_t n_panels = (row_end - row_begin + kPanel - 1) / kPanel;
   const int64_t n_tiles = (n_tokens + kBf16TileTokens - 1) / kBf16TileTokens;
-  static thread_local Scratch weights_scratch, sums_scratch;
+  static thread_local AlignedScratch weights_scratch, sums_scratch;
   // One K chunk of one 32-row panel, dequantized; and the float sums of every (panel, token
   // tile) as four 16 x 16 C tiles, kept across K chunks.
   uint16_t* a = reinterpret_cast<uint16_t*>(weights_scratch.Get(static_cast<size_t>(kPanel * kChunkValues * 2)));

@@ -24,6 +24,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "kernels/avx512/lanes.h"
 #include "kernels/blocks.h"
 #include "kernels/row_panels.h"
 
@@ -37,39 +38,6 @@ constexpr int kBlockBytes = 8 * kPanelRows * 4;  // packed weights of one 32-val
 // Blocks per K chunk: the chunk's packed weights (24 x 1 KiB + scales) stay in the 48 KiB L1
 // while every token tile runs over them.
 constexpr int64_t kChunkBlocks = 24;
-
-inline int64_t Min(int64_t a, int64_t b) { return a < b ? a : b; }
-
-// Grow-only, 64-byte aligned scratch per thread (plain malloc: no library templates here).
-class PanelBuffer {
- public:
-  ~PanelBuffer() { std::free(data_); }
-  uint8_t* Get(size_t bytes) {
-    if (bytes > size_) {
-      std::free(data_);
-      size_ = (bytes + 63) / 64 * 64;
-      data_ = static_cast<uint8_t*>(std::aligned_alloc(64, size_));
-    }
-    return data_;
-  }
-
- private:
-  uint8_t* data_ = nullptr;
-  size_t size_ = 0;
-};
-
-// Lanes of the first n rows of a 16-row half (n may be <= 0 or > 16).
-inline __mmask16 RowMask(int64_t n) {
-  if (n <= 0) return 0;
-  return n >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << n) - 1);
-}
-
-// Gathers one dword per row of 16 rows starting `row_bytes` apart.
-inline __m512i GatherRows(const uint8_t* p, int64_t row_bytes, __mmask16 m) {
-  const __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                         _mm512_set1_epi32(static_cast<int>(row_bytes)));
-  return _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, idx, p, 1);
-}
 
 // fp16 scales in the low half of each gathered dword, as floats.
 inline __m512 HalfScales(__m512i dwords) { return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dwords)); }
@@ -218,7 +186,7 @@ constexpr PanelTileFn kPanelTiles[kTileTokens + 1] = {nullptr,       PanelTile<1
 template <class Packer>
 void PanelGemm(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x, float* y,
                int64_t y_stride) {
-  static thread_local PanelBuffer buffer;
+  static thread_local AlignedScratch buffer;
   const int64_t nb = x.n_blocks;
   uint8_t* pw = buffer.Get(static_cast<size_t>(nb) * (kBlockBytes + 32 * sizeof(float)));
   float* ps = reinterpret_cast<float*>(pw + nb * kBlockBytes);

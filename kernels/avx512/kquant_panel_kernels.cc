@@ -23,6 +23,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "kernels/avx512/lanes.h"
 #include "kernels/avx512/row_panel_kernels.h"
 #include "kernels/row_panels.h"
 
@@ -38,22 +39,10 @@ struct Int {
   static constexpr int value = N;
 };
 
-inline __m512i Broadcast4(const int8_t* p) {
-  int32_t four;
-  std::memcpy(&four, p, 4);
-  return _mm512_set1_epi32(four);
-}
-
-inline __mmask16 RowMask(int64_t n) {
-  if (n <= 0) return 0;
-  return n >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << n) - 1);
-}
-
 // Q6_K decode asks for each line 2 KiB ahead: from DRAM that takes one thread from ~8.5
 // to ~12.5 GB/s (measured 1024-4096 ahead; Q4_K gains nothing from it).
 constexpr int64_t kQ6PrefetchBytes = 2048;
 
-inline int64_t Min(int64_t a, int64_t b) { return a < b ? a : b; }
 
 inline __m512i Load(const uint8_t* p) { return _mm512_load_si512(p); }
 
@@ -307,24 +296,6 @@ constexpr int kTileTokens = 6;  // 2 x 6 int32 + 2 x 6 float accumulators: 24 of
 constexpr int kBlockBytes = 8 * kPanelRows * 4;
 constexpr int64_t kChunkBlocks = 24;  // a chunk's weights (24 KiB) stay in L1 across token tiles
 
-// Grow-only, 64-byte aligned scratch per thread (plain malloc: no library templates here).
-class PanelBuffer {
- public:
-  ~PanelBuffer() { std::free(data_); }
-  uint8_t* Get(size_t bytes) {
-    if (bytes > size_) {
-      std::free(data_);
-      size_ = (bytes + 63) / 64 * 64;
-      data_ = static_cast<uint8_t*>(std::aligned_alloc(64, size_));
-    }
-    return data_;
-  }
-
- private:
-  uint8_t* data_ = nullptr;
-  size_t size_ = 0;
-};
-
 struct Unpacked {
   uint8_t* w;  // nb x kBlockBytes
   float* s;    // nb x kHalves x 32
@@ -483,7 +454,7 @@ void KQuantPanelGemm(const WeightMatrix& w, int64_t row_begin, int64_t row_end, 
       KTile<U::kHalves, U::kMins, 4>,
       KTile<U::kHalves, U::kMins, 5>,
       KTile<U::kHalves, U::kMins, 6>};
-  static thread_local PanelBuffer buffer;
+  static thread_local AlignedScratch buffer;
   const int64_t nb = x.n_blocks;
   const int64_t scale_floats = nb * 32 * U::kHalves, min_floats = U::kMins ? nb * 32 : 0;
   uint8_t* mem = buffer.Get(static_cast<size_t>(nb * kBlockBytes + (scale_floats + min_floats) * 4));
@@ -512,13 +483,6 @@ void KQuantPanelGemm(const WeightMatrix& w, int64_t row_begin, int64_t row_end, 
       }
     }
   }
-}
-
-// One dword from each of 16 rows `row_bytes` apart (rows past m read nothing, give 0).
-inline __m512i GatherRows(const uint8_t* p, int64_t row_bytes, __mmask16 m) {
-  const __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                         _mm512_set1_epi32(static_cast<int>(row_bytes)));
-  return _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, idx, p, 1);
 }
 
 }  // namespace

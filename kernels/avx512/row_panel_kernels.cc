@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "kernels/avx512/int8_panel_gemm.h"
+#include "kernels/avx512/lanes.h"
 #include "kernels/blocks.h"
 #include "kernels/row_panels.h"
 
@@ -22,19 +23,73 @@ namespace ember {
 namespace avx512 {
 namespace {
 
-inline __m512i Broadcast4(const int8_t* p) {
-  int32_t four;
-  std::memcpy(&four, p, 4);
-  return _mm512_set1_epi32(four);
-}
-
 // Decode streams each thread's panels front to back from DRAM. Asking for the slice 2 KiB
 // ahead keeps more misses in flight than the hardware prefetcher alone: matmul_bench
 // BM_DecodeFromMemory, 1 thread, side by side: Q4_0 9.4-10.1 -> 11.4-11.5 GB/s, Q8_0
 // 12.3-13.0 -> 13.7-14.0 GB/s (1 KiB and 4 KiB measured lower for Q4_0).
 constexpr int64_t kPrefetchBytes = 2048;
 
-inline __mmask16 RowMask(int64_t n) { return n >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << n) - 1); }
+// The activation arrays, by value: the kernels store through __m512 pointers, which may
+// alias anything, so pointers read through a reference would be reloaded every block.
+struct Activations {
+  const int8_t* q;
+  const int32_t* bias1;
+  const float* d;
+  int64_t cols, nb;
+  explicit Activations(const Q8ActivationsView& v) : q(v.q), bias1(v.bias1), d(v.d), cols(v.cols), nb(v.n_blocks) {}
+};
+
+// One 32-value block of one panel for T tokens: acc[t] += the block's 16 row sums times the
+// weight and activation scales. Decode (T == 1) also asks for the slice kPrefetchBytes ahead.
+template <bool kQ8, int T>
+inline void PanelBlock(const uint8_t* panel, const uint8_t* slice, int64_t b, const Activations x, __m512* acc) {
+  if constexpr (T == 1) {
+    #pragma GCC unroll 8
+    for (int64_t l = 0; l < (kQ8 ? 512 : 256); l += 64) {
+      _mm_prefetch(reinterpret_cast<const char*>(slice + kPrefetchBytes + l), _MM_HINT_T0);
+    }
+  }
+  const int64_t nb = x.nb;
+  __m512i i0[T], i1[T];
+  const int8_t* xo[T];
+  #pragma GCC unroll 4
+  for (int t = 0; t < T; ++t) {
+    i0[t] = _mm512_set1_epi32(x.bias1[t * nb + b]);  // -o * sum(q_x): undoes the weight offset
+    i1[t] = _mm512_setzero_si512();
+    xo[t] = x.q + t * x.cols + 32 * b;
+  }
+  if constexpr (kQ8) {
+    #pragma GCC unroll 8
+    for (int g = 0; g < 8; g += 2) {
+      const __m512i w0 = _mm512_load_si512(slice + 64 * g);
+      const __m512i w1 = _mm512_load_si512(slice + 64 * g + 64);
+      #pragma GCC unroll 4
+      for (int t = 0; t < T; ++t) {
+        i0[t] = _mm512_dpbusd_epi32(i0[t], w0, Broadcast4(xo[t] + 4 * g));
+        i1[t] = _mm512_dpbusd_epi32(i1[t], w1, Broadcast4(xo[t] + 4 * g + 4));
+      }
+    }
+  } else {
+    const __m512i nib = _mm512_set1_epi8(0x0F);
+    #pragma GCC unroll 4
+    for (int k = 0; k < 4; ++k) {
+      const __m512i raw = _mm512_load_si512(slice + 64 * k);
+      const __m512i lo = _mm512_and_si512(raw, nib);                         // values 4k..4k+3
+      const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(raw, 4), nib);  // values 16+4k..
+      #pragma GCC unroll 4
+      for (int t = 0; t < T; ++t) {
+        i0[t] = _mm512_dpbusd_epi32(i0[t], lo, Broadcast4(xo[t] + 4 * k));
+        i1[t] = _mm512_dpbusd_epi32(i1[t], hi, Broadcast4(xo[t] + 16 + 4 * k));
+      }
+    }
+  }
+  const __m512 ws = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(panel + 32 * b)));
+  #pragma GCC unroll 4
+  for (int t = 0; t < T; ++t) {
+    const __m512 sums = _mm512_cvtepi32_ps(_mm512_add_epi32(i0[t], i1[t]));
+    acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(sums, _mm512_set1_ps(x.d[t * nb + b])), ws, acc[t]);
+  }
+}
 
 // y for T tokens (2 or 3: small batches) over the panels holding rows [row_begin, row_end).
 template <bool kQ8, int T>
@@ -42,98 +97,17 @@ void PanelRows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const 
                int64_t y_stride) {
   const int64_t nb = x.n_blocks, stride = PanelStride(w.type, w.cols);
   const int64_t quant_bytes = kQ8 ? 512 : 256, scale_bytes = PanelScaleBytes(nb);
-  const int8_t* xq[T];
-  const int32_t* xb[T];
-  const float* xd[T];
-  #pragma GCC unroll 4
-  for (int t = 0; t < T; ++t) {
-    xq[t] = x.q + t * x.cols;
-    xb[t] = x.bias1 + t * nb;
-    xd[t] = x.d + t * nb;
-  }
-  const __m512i nib = _mm512_set1_epi8(0x0F);
+  const Activations xa(x);
   for (int64_t r0 = row_begin; r0 < row_end; r0 += kRowPanelHeight) {
     const uint8_t* panel = static_cast<const uint8_t*>(w.data) + (r0 / kRowPanelHeight) * stride;
-    const uint8_t* quants = panel + scale_bytes;
     __m512 acc[T];
     #pragma GCC unroll 4
     for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
-    for (int64_t b = 0; b < nb; ++b) {
-      const uint8_t* slice = quants + b * quant_bytes;
-      __m512i i0[T], i1[T];
-      #pragma GCC unroll 4
-      for (int t = 0; t < T; ++t) {
-        i0[t] = _mm512_set1_epi32(xb[t][b]);  // -o * sum(q_x): undoes the weight offset
-        i1[t] = _mm512_setzero_si512();
-      }
-      const int8_t* xo[T];
-      #pragma GCC unroll 4
-      for (int t = 0; t < T; ++t) xo[t] = xq[t] + 32 * b;
-      if constexpr (kQ8) {
-        #pragma GCC unroll 8
-        for (int g = 0; g < 8; g += 2) {
-          const __m512i w0 = _mm512_load_si512(slice + 64 * g);
-          const __m512i w1 = _mm512_load_si512(slice + 64 * g + 64);
-          #pragma GCC unroll 4
-          for (int t = 0; t < T; ++t) {
-            i0[t] = _mm512_dpbusd_epi32(i0[t], w0, Broadcast4(xo[t] + 4 * g));
-            i1[t] = _mm512_dpbusd_epi32(i1[t], w1, Broadcast4(xo[t] + 4 * g + 4));
-          }
-        }
-      } else {
-        #pragma GCC unroll 4
-        for (int k = 0; k < 4; ++k) {
-          const __m512i raw = _mm512_load_si512(slice + 64 * k);
-          const __m512i lo = _mm512_and_si512(raw, nib);                         // values 4k..4k+3
-          const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(raw, 4), nib);  // values 16+4k..
-          #pragma GCC unroll 4
-          for (int t = 0; t < T; ++t) {
-            i0[t] = _mm512_dpbusd_epi32(i0[t], lo, Broadcast4(xo[t] + 4 * k));
-            i1[t] = _mm512_dpbusd_epi32(i1[t], hi, Broadcast4(xo[t] + 16 + 4 * k));
-          }
-        }
-      }
-      const __m512 ws = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(panel + 32 * b)));
-      #pragma GCC unroll 4
-      for (int t = 0; t < T; ++t) {
-        const __m512 sums = _mm512_cvtepi32_ps(_mm512_add_epi32(i0[t], i1[t]));
-        acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(sums, _mm512_set1_ps(xd[t][b])), ws, acc[t]);
-      }
-    }
+    for (int64_t b = 0; b < nb; ++b) PanelBlock<kQ8, T>(panel, panel + scale_bytes + b * quant_bytes, b, xa, acc);
     const __mmask16 m = RowMask(row_end - r0);
     #pragma GCC unroll 4
     for (int t = 0; t < T; ++t) _mm512_mask_storeu_ps(y + t * y_stride + r0, m, acc[t]);
   }
-}
-
-// One 32-value block of one panel for one token (decode): acc += the block's 16 row sums
-// times the weight and activation scales.
-template <bool kQ8>
-inline __m512 DecodeBlock(const uint8_t* panel, const uint8_t* slice, int64_t b, const int8_t* xo, int32_t bias,
-                          float dx, __m512 acc) {
-  #pragma GCC unroll 8
-  for (int64_t l = 0; l < (kQ8 ? 512 : 256); l += 64) {
-    _mm_prefetch(reinterpret_cast<const char*>(slice + kPrefetchBytes + l), _MM_HINT_T0);
-  }
-  __m512i i0 = _mm512_set1_epi32(bias), i1 = _mm512_setzero_si512();
-  if constexpr (kQ8) {
-    #pragma GCC unroll 8
-    for (int g = 0; g < 8; g += 2) {
-      i0 = _mm512_dpbusd_epi32(i0, _mm512_load_si512(slice + 64 * g), Broadcast4(xo + 4 * g));
-      i1 = _mm512_dpbusd_epi32(i1, _mm512_load_si512(slice + 64 * g + 64), Broadcast4(xo + 4 * g + 4));
-    }
-  } else {
-    const __m512i nib = _mm512_set1_epi8(0x0F);
-    #pragma GCC unroll 4
-    for (int k = 0; k < 4; ++k) {
-      const __m512i raw = _mm512_load_si512(slice + 64 * k);
-      i0 = _mm512_dpbusd_epi32(i0, _mm512_and_si512(raw, nib), Broadcast4(xo + 4 * k));
-      i1 = _mm512_dpbusd_epi32(i1, _mm512_and_si512(_mm512_srli_epi16(raw, 4), nib), Broadcast4(xo + 16 + 4 * k));
-    }
-  }
-  const __m512 ws = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(panel + 32 * b)));
-  const __m512 sums = _mm512_cvtepi32_ps(_mm512_add_epi32(i0, i1));
-  return _mm512_fmadd_ps(_mm512_mul_ps(sums, _mm512_set1_ps(dx)), ws, acc);
 }
 
 // Decode over two halves of the thread's panels at once: two independent DRAM streams keep
@@ -148,6 +122,7 @@ void PanelRowsTwoStreams(const WeightMatrix& w, int64_t row_begin, int64_t row_e
   const int64_t p_begin = row_begin / kRowPanelHeight, p_end = PanelCount(row_end);
   const int64_t half = (p_end - p_begin) / 2, p_mid = p_begin + half;
   const uint8_t* base = static_cast<const uint8_t*>(w.data);
+  const Activations xa(x);
   auto store = [&](int64_t p, __m512 acc) {
     const int64_t r0 = p * kRowPanelHeight;
     _mm512_mask_storeu_ps(y + r0, RowMask(row_end - r0), acc);
@@ -157,9 +132,8 @@ void PanelRowsTwoStreams(const WeightMatrix& w, int64_t row_begin, int64_t row_e
     const uint8_t* pb = base + (p_mid + i) * stride;
     __m512 acc_a = _mm512_setzero_ps(), acc_b = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
-      const int8_t* xo = x.q + 32 * b;
-      acc_a = DecodeBlock<kQ8>(pa, pa + scale_bytes + b * quant_bytes, b, xo, x.bias1[b], x.d[b], acc_a);
-      acc_b = DecodeBlock<kQ8>(pb, pb + scale_bytes + b * quant_bytes, b, xo, x.bias1[b], x.d[b], acc_b);
+      PanelBlock<kQ8, 1>(pa, pa + scale_bytes + b * quant_bytes, b, xa, &acc_a);
+      PanelBlock<kQ8, 1>(pb, pb + scale_bytes + b * quant_bytes, b, xa, &acc_b);
     }
     store(p_begin + i, acc_a);
     store(p_mid + i, acc_b);
@@ -168,7 +142,7 @@ void PanelRowsTwoStreams(const WeightMatrix& w, int64_t row_begin, int64_t row_e
     const uint8_t* pp = base + p * stride;
     __m512 acc = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
-      acc = DecodeBlock<kQ8>(pp, pp + scale_bytes + b * quant_bytes, b, x.q + 32 * b, x.bias1[b], x.d[b], acc);
+      PanelBlock<kQ8, 1>(pp, pp + scale_bytes + b * quant_bytes, b, xa, &acc);
     }
     store(p, acc);
   }
@@ -183,13 +157,6 @@ void RowPanels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const 
     case 3: PanelRows<kQ8, 3>(w, row_begin, row_end, x, y, y_stride); return;
     default: RowPanelsGemm(w, row_begin, row_end, x, y, y_stride); return;
   }
-}
-
-// One dword from each of 16 rows `row_bytes` apart (rows past m read nothing, give 0).
-inline __m512i GatherRows(const uint8_t* p, int64_t row_bytes, __mmask16 m) {
-  const __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                         _mm512_set1_epi32(static_cast<int>(row_bytes)));
-  return _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, idx, p, 1);
 }
 
 }  // namespace
