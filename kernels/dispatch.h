@@ -5,9 +5,9 @@
 // Environment:
 //   EMBER_ISA=scalar|avx2|avx512   use at most this ISA (never more than the CPU has)
 //   EMBER_AMX=0                    never use AMX tiles. By default, when the CPU and OS
-//                                  offer AMX and the AVX-512 kernels are active, Q8_0/Q4_0
+//                                  offer AMX and the AVX-512 kernels are active, quantized
 //                                  matmuls of >= 192 tokens (prefill) run on AMX-BF16 tiles:
-//                                  weights bf16(d * q), activations bf16(x), float32 sums
+//                                  weights bf16(dequantized), activations bf16(x), f32 sums
 //                                  (kernels/amx/amx_bf16_gemm.h); decode stays int8.
 //   EMBER_QUANT_NUMERICS=exact     quantized weights: dequantize to f32 and use float FMA
 //                                  (default "int8": activations quantized per 32 values,
