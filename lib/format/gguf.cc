@@ -18,8 +18,9 @@ constexpr int kMaxDims = 4;
 constexpr uint64_t kMinKvBytes = 8 + 4 + 1;                // key length, type, 1-byte value
 constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 8 + 4 + 8;  // name length, n_dims, 1 dim, type, offset
 
-// Byte size of a fixed-size value type; 0 for strings and arrays, -1 for unknown ids.
-int ScalarSize(uint32_t type) {
+}  // namespace
+
+int GgufScalarSize(uint32_t type) {
   switch (static_cast<GgufType>(type)) {
     case GgufType::kUint8:
     case GgufType::kInt8:
@@ -42,6 +43,8 @@ int ScalarSize(uint32_t type) {
   }
   return -1;
 }
+
+namespace {
 
 std::string TypeName(GgufType t) {
   static const char* const kNames[] = {"u8",  "i8",   "u16",   "i16", "u32", "i32", "f32",
@@ -203,7 +206,7 @@ class Cursor {
 // Parses the value of type `type_id` at the cursor into `out`.
 absl::Status ParseValue(Cursor& in, uint32_t type_id, uint64_t type_at, const std::string& what,
                         GgufValue* out) {
-  int size = ScalarSize(type_id);
+  int size = GgufScalarSize(type_id);
   if (size < 0) {
     return in.Invalid(what, type_at, absl::StrCat("unknown value type ", type_id));
   }
@@ -226,7 +229,7 @@ absl::Status ParseValue(Cursor& in, uint32_t type_id, uint64_t type_at, const st
   // Array: element type, count, elements.
   EMBER_ASSIGN_OR_RETURN(uint32_t elem_id, in.U32(what));
   EMBER_ASSIGN_OR_RETURN(uint64_t count, in.U64(what));
-  int elem_size = ScalarSize(elem_id);
+  int elem_size = GgufScalarSize(elem_id);
   if (elem_size < 0) {
     return in.Invalid(what, at, absl::StrCat("unknown array element type ", elem_id));
   }
@@ -562,7 +565,7 @@ absl::StatusOr<std::vector<int32_t>> GgufFile::GetInt32Array(std::string_view ke
   if (v->type != GgufType::kArray || !IsInteger(v->elem_type)) {
     return WrongType(key, *v, "an array of integers");
   }
-  const int elem_size = ScalarSize(static_cast<uint32_t>(v->elem_type));
+  const int elem_size = GgufScalarSize(static_cast<uint32_t>(v->elem_type));
   std::vector<int32_t> out(v->count);
   for (uint64_t k = 0; k < v->count; ++k) {
     GgufValue e;

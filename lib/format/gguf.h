@@ -24,6 +24,9 @@ enum class GgufType : uint32_t {
   kBool = 7, kString = 8, kArray = 9, kUint64 = 10, kInt64 = 11, kFloat64 = 12,
 };
 
+// Byte size of a fixed-size value type id; 0 for strings and arrays, -1 for unknown ids.
+int GgufScalarSize(uint32_t type_id);
+
 // One metadata value. Scalars are decoded; strings and arrays point into the mapping.
 struct GgufValue {
   GgufType type = GgufType::kUint8;

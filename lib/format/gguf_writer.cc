@@ -130,6 +130,38 @@ void GgufWriter::AddString(std::string key, std::string_view v) {
   AddRaw(std::move(key), static_cast<uint32_t>(GgufType::kString), std::move(enc));
 }
 
+absl::Status GgufWriter::AddValue(std::string key, const GgufValue& v) {
+  switch (v.type) {
+    case GgufType::kUint8: AddUint8(std::move(key), static_cast<uint8_t>(v.u)); break;
+    case GgufType::kInt8: AddInt8(std::move(key), static_cast<int8_t>(v.i)); break;
+    case GgufType::kUint16: AddUint16(std::move(key), static_cast<uint16_t>(v.u)); break;
+    case GgufType::kInt16: AddInt16(std::move(key), static_cast<int16_t>(v.i)); break;
+    case GgufType::kUint32: AddUint32(std::move(key), static_cast<uint32_t>(v.u)); break;
+    case GgufType::kInt32: AddInt32(std::move(key), static_cast<int32_t>(v.i)); break;
+    case GgufType::kUint64: AddUint64(std::move(key), v.u); break;
+    case GgufType::kInt64: AddInt64(std::move(key), v.i); break;
+    case GgufType::kFloat32: AddFloat32(std::move(key), static_cast<float>(v.f)); break;
+    case GgufType::kFloat64: AddFloat64(std::move(key), v.f); break;
+    case GgufType::kBool: AddBool(std::move(key), v.u != 0); break;
+    case GgufType::kString: AddString(std::move(key), v.str); break;
+    case GgufType::kArray: {
+      if (v.elem_type == GgufType::kString) {
+        AddStringArray(std::move(key), std::vector<std::string>(v.strings.begin(), v.strings.end()));
+        break;
+      }
+      const int elem = GgufScalarSize(static_cast<uint32_t>(v.elem_type));
+      if (elem <= 0 || v.array_data == nullptr) {
+        return UnsupportedError(absl::StrCat("metadata '", key, "': arrays of element type ",
+                                             static_cast<uint32_t>(v.elem_type), " cannot be copied"));
+      }
+      AddArray(key, v.elem_type, v.count,
+               std::string(reinterpret_cast<const char*>(v.array_data), v.count * static_cast<uint64_t>(elem)));
+      break;
+    }
+  }
+  return absl::OkStatus();
+}
+
 void GgufWriter::AddStringArray(std::string key, absl::Span<const std::string> v) {
   std::string enc;
   Put<uint32_t>(&enc, static_cast<uint32_t>(GgufType::kString));

@@ -55,6 +55,9 @@ class GgufWriter {
   void AddInt32Array(std::string key, absl::Span<const int32_t> v);
   // An array of any fixed-size element type: `count` elements, little-endian, in `raw`.
   void AddArray(std::string key, GgufType elem_type, uint64_t count, std::string raw);
+  // A value read from a GgufFile, re-encoded under `key` (copying metadata between files).
+  // UnsupportedError for arrays of arrays, whose elements GgufValue does not keep.
+  absl::Status AddValue(std::string key, const GgufValue& v);
   // A value of any type id whose encoding (everything after the type id) is given as is.
   void AddRaw(std::string key, uint32_t type_id, std::string encoded_value);
 

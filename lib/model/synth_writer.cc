@@ -27,50 +27,6 @@ uint64_t Mix(uint64_t z) {
   return z ^ (z >> 31);
 }
 
-int64_t ElementBytes(GgufType t) {
-  switch (t) {
-    case GgufType::kUint8: case GgufType::kInt8: case GgufType::kBool: return 1;
-    case GgufType::kUint16: case GgufType::kInt16: return 2;
-    case GgufType::kUint32: case GgufType::kInt32: case GgufType::kFloat32: return 4;
-    case GgufType::kUint64: case GgufType::kInt64: case GgufType::kFloat64: return 8;
-    default: return 0;
-  }
-}
-
-// Re-encodes one metadata value of the vocabulary file into `w` under the same key.
-absl::Status CopyValue(const std::string& key, const GgufValue& v, GgufWriter& w) {
-  switch (v.type) {
-    case GgufType::kUint8: w.AddUint8(key, static_cast<uint8_t>(v.u)); break;
-    case GgufType::kInt8: w.AddInt8(key, static_cast<int8_t>(v.i)); break;
-    case GgufType::kUint16: w.AddUint16(key, static_cast<uint16_t>(v.u)); break;
-    case GgufType::kInt16: w.AddInt16(key, static_cast<int16_t>(v.i)); break;
-    case GgufType::kUint32: w.AddUint32(key, static_cast<uint32_t>(v.u)); break;
-    case GgufType::kInt32: w.AddInt32(key, static_cast<int32_t>(v.i)); break;
-    case GgufType::kUint64: w.AddUint64(key, v.u); break;
-    case GgufType::kInt64: w.AddInt64(key, v.i); break;
-    case GgufType::kFloat32: w.AddFloat32(key, static_cast<float>(v.f)); break;
-    case GgufType::kFloat64: w.AddFloat64(key, v.f); break;
-    case GgufType::kBool: w.AddBool(key, v.u != 0); break;
-    case GgufType::kString: w.AddString(key, v.str); break;
-    case GgufType::kArray: {
-      if (v.elem_type == GgufType::kString) {
-        std::vector<std::string> strings(v.strings.begin(), v.strings.end());
-        w.AddStringArray(key, strings);
-        break;
-      }
-      const int64_t elem = ElementBytes(v.elem_type);
-      if (elem == 0 || v.array_data == nullptr) {
-        return UnsupportedError(absl::StrCat("metadata '", key, "': arrays of element type ",
-                                             static_cast<uint32_t>(v.elem_type), " cannot be copied"));
-      }
-      w.AddArray(key, v.elem_type, v.count,
-                 std::string(reinterpret_cast<const char*>(v.array_data), v.count * elem));
-      break;
-    }
-  }
-  return absl::OkStatus();
-}
-
 // The keys llama.cpp's convert_hf_to_gguf.py writes for the architecture.
 void AddArchitectureKeys(const ModelConfig& c, GgufWriter& w) {
   if (c.arch == Architecture::kPhi2) {
@@ -182,7 +138,7 @@ absl::StatusOr<SynthResult> WriteSynthModel(const SynthOptions& options, const s
   for (const std::string& key : vocab->metadata_keys()) {
     if (!absl::StartsWith(key, AV(kTokenizerPrefix))) continue;
     has_add_bos = has_add_bos || key == "tokenizer.ggml.add_bos_token";
-    EMBER_RETURN_IF_ERROR(Annotate(CopyValue(key, *vocab->Find(key), w), options.vocab_path));
+    EMBER_RETURN_IF_ERROR(Annotate(w.AddValue(key, *vocab->Find(key)), options.vocab_path));
   }
   // The converter writes add_bos_token = false for Phi-2 (its tokenizer adds no BOS).
   if (c.arch == Architecture::kPhi2 && !has_add_bos) w.AddBool("tokenizer.ggml.add_bos_token", false);

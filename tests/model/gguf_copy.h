@@ -24,15 +24,6 @@ struct GgufEdits {
   std::function<bool(const TensorView&, GgufWriter&)> tensor;
 };
 
-inline int GgufElemSize(GgufType t) {
-  switch (t) {
-    case GgufType::kUint8: case GgufType::kInt8: case GgufType::kBool: return 1;
-    case GgufType::kUint16: case GgufType::kInt16: return 2;
-    case GgufType::kUint32: case GgufType::kInt32: case GgufType::kFloat32: return 4;
-    default: return 8;
-  }
-}
-
 inline std::string TensorBytes(const TensorView& t) {
   return std::string(reinterpret_cast<const char*>(t.data), t.nbytes);
 }
@@ -50,31 +41,8 @@ inline std::string CopyGguf(const std::string& src_path, const std::string& name
   GgufWriter w;
   for (const std::string& key : (*src)->metadata_keys()) {
     if (key == "general.alignment" || edits.drop_keys.count(key)) continue;
-    const GgufValue& v = *(*src)->Find(key);
-    switch (v.type) {
-      case GgufType::kUint8: w.AddUint8(key, static_cast<uint8_t>(v.u)); break;
-      case GgufType::kInt8: w.AddInt8(key, static_cast<int8_t>(v.i)); break;
-      case GgufType::kUint16: w.AddUint16(key, static_cast<uint16_t>(v.u)); break;
-      case GgufType::kInt16: w.AddInt16(key, static_cast<int16_t>(v.i)); break;
-      case GgufType::kUint32: w.AddUint32(key, static_cast<uint32_t>(v.u)); break;
-      case GgufType::kInt32: w.AddInt32(key, static_cast<int32_t>(v.i)); break;
-      case GgufType::kUint64: w.AddUint64(key, v.u); break;
-      case GgufType::kInt64: w.AddInt64(key, v.i); break;
-      case GgufType::kFloat32: w.AddFloat32(key, static_cast<float>(v.f)); break;
-      case GgufType::kFloat64: w.AddFloat64(key, v.f); break;
-      case GgufType::kBool: w.AddBool(key, v.u != 0); break;
-      case GgufType::kString: w.AddString(key, v.str); break;
-      case GgufType::kArray:
-        if (v.elem_type == GgufType::kString) {
-          std::vector<std::string> strings(v.strings.begin(), v.strings.end());
-          w.AddStringArray(key, strings);
-        } else {
-          w.AddArray(key, v.elem_type, v.count,
-                     std::string(reinterpret_cast<const char*>(v.array_data),
-                                 v.count * GgufElemSize(v.elem_type)));
-        }
-        break;
-    }
+    const absl::Status st = w.AddValue(key, *(*src)->Find(key));
+    EXPECT_TRUE(st.ok()) << st;
   }
   if (edits.add_metadata) edits.add_metadata(w);
   for (const TensorView& t : (*src)->tensors()) {
