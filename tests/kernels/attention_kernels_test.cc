@@ -103,7 +103,9 @@ TEST(AttentionKernelsTest, FourQueryKernelsEqualFourSingleCalls) {
       }
     }
   }
-  if (DetectedIsa() >= Isa::kAvx512) EXPECT_GT(checked, 0) << "the AVX-512 table has four-query kernels";
+  if (DetectedIsa() >= Isa::kAvx512) {
+    EXPECT_GT(checked, 0) << "the AVX-512 table has four-query kernels";
+  }
 }
 
 TEST(AttentionKernelsTest, AccumulateMatchesScalarTwin) {
