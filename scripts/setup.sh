@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages ember needs to build, test and fuzz. Idempotent; run as
-# root (or with sudo). Skips apt entirely when everything is already installed.
+# Installs every Debian 12 package that any of ember's configurations needs: the release
+# build, the sanitizer and fuzz builds, the benches, the bindings' tests and
+# scripts/fresh-check.sh. Idempotent; run as root (or with sudo). Skips apt entirely when
+# everything is already installed.
+#
+# Why each non-obvious package is here:
+#   ocl-icd-opencl-dev  Debian's dnnl-config.cmake requires OpenCL; it is only a Recommends
+#                       of libdnnl-dev, which --no-install-recommends leaves out.
+#   git                 tests and fresh-check.sh clone the checkout.
+#   debootstrap         scripts/fresh-check.sh builds a clean Debian 12 root with it.
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config
-  libabsl-dev nlohmann-json3-dev libutf8proc-dev libeigen3-dev libdnnl-dev
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  libabsl-dev nlohmann-json3-dev libutf8proc-dev libeigen3-dev
+  libdnnl-dev ocl-icd-opencl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev   # libFuzzer and sanitizer runtimes
   python3
+  debootstrap
 )
 
 missing=()
