@@ -3,19 +3,30 @@
 #   1. the release build's GoogleTest suites (every kernel ISA path included),
 #   2. the same suites under AddressSanitizer + UndefinedBehaviorSanitizer,
 #   3. the concurrency tests under ThreadSanitizer,
-#   4. every libFuzzer target for a short budget (FUZZ_SECONDS, default 30 s each).
-# Stages can be chosen with STAGES="release asan tsan fuzz". Designed to fit in ~30 minutes
-# on a 2-core machine.
+#   4. every libFuzzer target for a short budget (FUZZ_SECONDS, default 30 s each),
+#   5. fresh: scripts/fresh-check.sh --quick — a clean Debian 12 root, the setup script, and
+#      CMake configure of every configuration above (proves the install path; ~6-8 min).
+#      Skipped inside fresh-check.sh's own root (EMBER_IN_FRESH_ROOT=1).
+# Stages can be chosen with STAGES="release asan tsan fuzz fresh". Each stage prints its
+# time. Designed to fit in ~45 minutes on a 2-core machine.
+# Every configuration passes all the options it depends on, so trees configured earlier
+# with other options (e.g. by demo.sh) are reconfigured, never silently reused.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-stages="${STAGES:-release asan tsan fuzz}"
+stages="${STAGES:-release asan tsan fuzz fresh}"
 jobs="${JOBS:-$(nproc)}"
 passed=0
 failed=0
 failed_stages=()
 
 "$root/scripts/setup.sh" || { echo "setup failed"; exit 1; }
+
+# CONFIGURE_ONLY=1 configures every tree and runs nothing (fresh-check.sh --quick).
+configure_only() {
+  if [ "${CONFIGURE_ONLY:-0}" = 1 ]; then passed=$((passed + 1)); return 0; fi
+  return 1
+}
 
 # Runs ctest in $1 with extra args; adds its counts to the totals.
 run_ctest() {
@@ -35,17 +46,28 @@ run_ctest() {
   [ "$fail" -eq 0 ]
 }
 
+stage_started=0
+stage_times=()
 stage() {
   echo
   echo "=== stage: $1 ==="
+  stage_started=$SECONDS
 }
+stage_done() {
+  local t=$((SECONDS - stage_started))
+  echo "=== stage $1: $((t / 60)) min $((t % 60)) s ==="
+  stage_times+=("$1 ${t}s")
+}
+# Options shared by the configurations: each states every switch it depends on.
+common_opts=(-DEMBER_BUILD_FUZZERS=OFF -DEMBER_ASAN=OFF -DEMBER_TSAN=OFF)
 
 for s in $stages; do
   case "$s" in
     release)
       stage release
-      if BUILD_DIR="$root/build" JOBS="$jobs" "$root/scripts/build.sh"; then
-        run_ctest "$root/build" || failed_stages+=(release)
+      if BUILD_DIR="$root/build" JOBS="$jobs" "$root/scripts/build.sh" "${common_opts[@]}" \
+           -DEMBER_BUILD_TESTS=ON -DEMBER_BUILD_BENCH=ON; then
+        configure_only || run_ctest "$root/build" || failed_stages+=(release)
       else
         failed=$((failed + 1)); failed_stages+=("release-build")
       fi
@@ -54,8 +76,9 @@ for s in $stages; do
       stage "asan+ubsan"
       # clang tree shared with the fuzz stage: ASan+UBSan everywhere, fuzz targets too.
       if BUILD_DIR="$root/build-sanitize" JOBS="$jobs" "$root/scripts/build.sh" -DCMAKE_C_COMPILER=clang-14 \
-           -DCMAKE_CXX_COMPILER=clang++-14 -DEMBER_BUILD_FUZZERS=ON -DEMBER_BUILD_TESTS=ON -DEMBER_BUILD_BENCH=OFF; then
-        ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+           -DCMAKE_CXX_COMPILER=clang++-14 -DEMBER_BUILD_FUZZERS=ON -DEMBER_BUILD_TESTS=ON -DEMBER_BUILD_BENCH=OFF \
+           -DEMBER_ASAN=OFF -DEMBER_TSAN=OFF; then
+        configure_only || ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
           run_ctest "$root/build-sanitize" || failed_stages+=(asan)
       else
         failed=$((failed + 1)); failed_stages+=("asan-build")
@@ -63,8 +86,9 @@ for s in $stages; do
       ;;
     tsan)
       stage tsan
-      if BUILD_DIR="$root/build-tsan" JOBS="$jobs" TARGETS="concurrency_test" "$root/scripts/build.sh" -DEMBER_TSAN=ON -DEMBER_BUILD_BENCH=OFF; then
-        TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+      if BUILD_DIR="$root/build-tsan" JOBS="$jobs" TARGETS="concurrency_test" "$root/scripts/build.sh" -DEMBER_TSAN=ON -DEMBER_ASAN=OFF \
+           -DEMBER_BUILD_FUZZERS=OFF -DEMBER_BUILD_TESTS=ON -DEMBER_BUILD_BENCH=OFF; then
+        configure_only || TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
           run_ctest "$root/build-tsan" -L concurrency || failed_stages+=(tsan)
       else
         failed=$((failed + 1)); failed_stages+=("tsan-build")
@@ -72,17 +96,31 @@ for s in $stages; do
       ;;
     fuzz)
       stage fuzz
-      if FUZZ_BUILD_DIR="$root/build-sanitize" FUZZ_WITH_TESTS=ON "$root/scripts/fuzz.sh" "${FUZZ_SECONDS:-30}"; then
+      if [ "${CONFIGURE_ONLY:-0}" = 1 ]; then
+        echo "fuzz: configured with the asan+ubsan tree"
+      elif FUZZ_BUILD_DIR="$root/build-sanitize" FUZZ_WITH_TESTS=ON "$root/scripts/fuzz.sh" "${FUZZ_SECONDS:-30}"; then
         passed=$((passed + 1))
       else
         failed=$((failed + 1)); failed_stages+=(fuzz)
       fi
       ;;
+    fresh)
+      stage fresh
+      if [ "${EMBER_IN_FRESH_ROOT:-0}" = 1 ] || [ "${CONFIGURE_ONLY:-0}" = 1 ]; then
+        echo "fresh: skipped (already inside scripts/fresh-check.sh's clean root)"
+      elif "$root/scripts/fresh-check.sh" --quick; then
+        passed=$((passed + 1))
+      else
+        failed=$((failed + 1)); failed_stages+=(fresh)
+      fi
+      ;;
     *) echo "unknown stage $s"; exit 2 ;;
   esac
+  stage_done "$s"
 done
 
 echo
+echo "stage times: ${stage_times[*]}"
 if [ ${#failed_stages[@]} -gt 0 ]; then echo "failed stages: ${failed_stages[*]}"; fi
 echo "total: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
