@@ -9,6 +9,8 @@
 #                       of libdnnl-dev, which --no-install-recommends leaves out.
 #   git                 tests and fresh-check.sh clone the checkout.
 #   debootstrap         scripts/fresh-check.sh builds a clean Debian 12 root with it.
+#   abigail-tools       abidw/abidiff: the ABI check against the committed baseline.
+#   libcpp-httplib-dev  HTTP for `ember serve`.
 set -euo pipefail
 
 packages=(
@@ -19,6 +21,8 @@ packages=(
   clang-14 libclang-rt-14-dev   # libFuzzer and sanitizer runtimes
   python3
   debootstrap
+  abigail-tools
+  libcpp-httplib-dev
 )
 
 missing=()
