@@ -1,12 +1,11 @@
-// ember_session_generate: tokenize, prefill, then sample/evaluate token by token,
-// streaming text that never splits a UTF-8 character.
+// ember_session_generate: argument checks and status mapping around ember::Generator
+// (lib/runtime/generator.h), which owns the generation loop.
 #include <string>
-#include <vector>
 
 #include "lib/api/handles.h"
 #include "lib/api/status_map.h"
 #include "lib/base/errors.h"
-#include "lib/tokenizer/utf8.h"
+#include "lib/runtime/generator.h"
 
 using ember::api::Fail;
 using ember::api::Guard;
@@ -32,47 +31,22 @@ ember_status ember_session_generate(ember_session* session, const char* prompt, 
     if (generate_flags & ~uint32_t{EMBER_GENERATE_IGNORE_EOS}) {
       return Fail(EMBER_ERR_INVALID_ARGUMENT, "ember_session_generate: unknown generate flags");
     }
-    const ember::Model& model = *session->owner->model;
-    const ember::Tokenizer& tok = model.tokenizer();
     ember::EncodeOptions encode;
     if (!ember::api::ResolveEncodeOptions(session->owner, tokenize_flags, &encode)) {
       return Fail(EMBER_ERR_INVALID_ARGUMENT, "ember_session_generate: ADD_BOS and NO_BOS both set");
     }
-    if (session->session->n_past() > 0) encode.add_bos = false;  // BOS only starts a sequence
-
-    std::vector<int32_t> ids;
-    absl::Status st = tok.Encode(std::string_view(prompt ? prompt : "", prompt_len), encode, &ids);
-    if (!st.ok()) return Report(st);
-    if (ids.empty() && !session->session->has_logits()) {
-      return Fail(EMBER_ERR_INVALID_ARGUMENT, "ember_session_generate: empty prompt on an empty session");
-    }
-
-    ember::api::BusyScope busy(session);
-    if (!ids.empty()) {
-      st = session->session->Eval(ids, nullptr, &session->cancel_requested);
-      if (!st.ok()) return Report(st);
-    }
-    const bool stop_at_eos = !(generate_flags & EMBER_GENERATE_IGNORE_EOS);
-    ember::Utf8Stream stream;
-    std::string piece, text;
-    for (int32_t i = 0; i < max_tokens; ++i) {
-      if (session->cancel_requested.load(std::memory_order_acquire)) {
-        return Report(ember::CancelledError("ember_session_generate: cancelled"));
-      }
-      const int32_t token = session->sampler->Sample(session->session->last_logits(), session->n_sampleable,
-                                                     session->session->tokens());
-      const bool is_eos = token == tok.eos();
-      if (is_eos && stop_at_eos) break;
-      st = session->session->Eval(absl::MakeConstSpan(&token, 1), nullptr, &session->cancel_requested);
-      if (!st.ok()) return Report(st);
-      if (n_generated != nullptr) *n_generated = i + 1;
-      st = ember::api::TokenText(model, token, /*skip_special=*/true, &piece);
-      if (!st.ok()) return Report(st);
-      text.clear();
-      stream.Push(piece, &text);
-      if (callback != nullptr && callback(user_data, token, text.data(), text.size()) != 0) break;
-    }
-    return EMBER_OK;
+    ember::GenerateOptions options;
+    options.max_tokens = max_tokens;
+    options.ignore_eos = (generate_flags & EMBER_GENERATE_IGNORE_EOS) != 0;
+    auto sink = [&](int32_t token, std::string_view text) {
+      return callback != nullptr && callback(user_data, token, text.data(), text.size()) != 0;
+    };
+    ember::GenerateResult result;
+    ember::Generator generator(*session->session, options);
+    const absl::Status st =
+        generator.Run(std::string_view(prompt ? prompt : "", prompt_len), encode, sink, &result);
+    if (n_generated != nullptr) *n_generated = result.n_generated;
+    return Report(ember::Annotate(st, "ember_session_generate"));
   });
 }
 

@@ -6,6 +6,7 @@
 
 #include "lib/api/handles.h"
 #include "lib/api/status_map.h"
+#include "lib/base/errors.h"
 
 using ember::api::Fail;
 using ember::api::Guard;
@@ -30,6 +31,7 @@ ember_status ember_session_create(const ember_model* model, const ember_session_
     ember_session_options defaults;
     const ember_session_options& o = options != nullptr ? *options : defaults;
     ember::SessionOptions so = o.session;
+    so.sampler = o.sampler;
     if (!o.n_ctx_set) so.n_ctx = 0;  // the session picks min(n_ctx_train, 4096)
     if (!o.n_threads_set) {
       const unsigned hw = std::thread::hardware_concurrency();
@@ -39,9 +41,6 @@ ember_status ember_session_create(const ember_model* model, const ember_session_
     if (!session.ok()) return Report(session.status());
     auto* handle = new ember_session();
     handle->session = std::move(session).value();
-    handle->sampler = std::make_unique<ember::Sampler>(o.sampler);
-    const ember::Tokenizer& tok = model->model->tokenizer();
-    handle->n_sampleable = std::min(model->model->config().n_vocab, tok.n_sampleable());
     auto* owner = const_cast<ember_model*>(model);
     owner->refs.fetch_add(1, std::memory_order_acq_rel);
     handle->owner = owner;
@@ -61,7 +60,6 @@ ember_status ember_session_reset(ember_session* session) {
   if (session == nullptr) return NullSession("ember_session_reset");
   return Guard("ember_session_reset", [&]() -> ember_status {
     session->session->Reset();
-    session->sampler->Reset();
     return EMBER_OK;
   });
 }
@@ -85,9 +83,7 @@ ember_status ember_session_eval(ember_session* session, const int32_t* tokens, s
                                                   std::to_string(n_tokens) + " x " + std::to_string(n_vocab) +
                                                   " needed");
     }
-    ember::api::BusyScope busy(session);
-    return Report(session->session->Eval(absl::MakeConstSpan(tokens, n_tokens), all_logits,
-                                         &session->cancel_requested));
+    return Report(session->session->Eval(absl::MakeConstSpan(tokens, n_tokens), all_logits));
   });
 }
 
@@ -109,20 +105,16 @@ ember_status ember_session_sample(ember_session* session, int32_t* token) {
   if (session == nullptr) return NullSession("ember_session_sample");
   return Guard("ember_session_sample", [&]() -> ember_status {
     if (token == nullptr) return Fail(EMBER_ERR_INVALID_ARGUMENT, "ember_session_sample: token is NULL");
-    if (!session->session->has_logits()) {
-      return Fail(EMBER_ERR_INVALID_ARGUMENT, "ember_session_sample: nothing has been evaluated yet");
-    }
-    *token = session->sampler->Sample(session->session->last_logits(), session->n_sampleable,
-                                      session->session->tokens());
+    absl::StatusOr<int32_t> sampled = session->session->Sample();
+    if (!sampled.ok()) return Report(ember::Annotate(sampled.status(), "ember_session_sample"));
+    *token = *sampled;
     return EMBER_OK;
   });
 }
 
 ember_status ember_session_cancel(ember_session* session) {
   if (session == nullptr) return NullSession("ember_session_cancel");
-  if (session->busy.load(std::memory_order_acquire)) {
-    session->cancel_requested.store(true, std::memory_order_release);
-  }
+  session->session->cancellation().Request();
   return EMBER_OK;
 }
 

@@ -22,15 +22,6 @@ bool ResolveEncodeOptions(const ember_model* model, uint32_t flags, ember::Encod
   return true;
 }
 
-absl::Status TokenText(const ember::Model& model, int32_t id, bool skip_special, std::string* out) {
-  const ember::Tokenizer& tok = model.tokenizer();
-  if (id >= tok.n_tokens() && id < model.config().n_vocab) {
-    out->clear();  // an output row with no token (Phi-2's padding rows): no text
-    return absl::OkStatus();
-  }
-  return tok.TokenBytes(id, skip_special, out);
-}
-
 }  // namespace ember::api
 
 extern "C" {
@@ -73,7 +64,7 @@ ember_status ember_detokenize(const ember_model* model, const int32_t* tokens, s
     const bool skip_special = flags & EMBER_DETOKENIZE_SKIP_SPECIAL;
     std::string out, piece;
     for (size_t i = 0; i < n_tokens; ++i) {
-      absl::Status st = ember::api::TokenText(*model->model, tokens[i], skip_special, &piece);
+      absl::Status st = model->model->TokenText(tokens[i], skip_special, &piece);
       if (!st.ok()) return Report(st);
       out += piece;
     }

@@ -43,4 +43,12 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& path,
   return model;
 }
 
+absl::Status Model::TokenText(int32_t id, bool skip_special, std::string* out) const {
+  if (id >= tokenizer_->n_tokens() && id < config_.n_vocab) {
+    out->clear();
+    return absl::OkStatus();
+  }
+  return tokenizer_->TokenBytes(id, skip_special, out);
+}
+
 }  // namespace ember

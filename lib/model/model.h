@@ -38,6 +38,11 @@ class Model {
   const ModelWeights& weights() const { return *weights_; }
   const LogSink& log() const { return log_; }
 
+  // The bytes token `id` adds to generated text (Tokenizer::TokenBytes), except that output
+  // rows the tokenizer has no token for (ids in [n_tokens, n_vocab), e.g. Phi-2's padding
+  // rows) render as "": a sampler never picks them, but a host may feed them.
+  absl::Status TokenText(int32_t id, bool skip_special, std::string* out) const;
+
  private:
   Model() = default;
   ModelConfig config_;

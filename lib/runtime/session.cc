@@ -53,7 +53,9 @@ struct Session::Impl {
         n_batch(batch),
         windowed(window),
         kv(m.config().n_layer, int64_t{m.config().n_head_kv} * m.config().head_dim,
-           kv_capacity, kv_type) {}
+           kv_capacity, kv_type),
+        sampler(o.sampler),
+        n_sampleable(std::min(m.config().n_vocab, m.tokenizer().n_sampleable())) {}
 
   Parallel& par() { return pool ? static_cast<Parallel&>(*pool) : SerialParallel(); }
 
@@ -69,6 +71,10 @@ struct Session::Impl {
   int64_t n_kv_valid = 0;
   std::vector<float> logits;
   bool has_logits = false;
+  Sampler sampler;
+  const int32_t n_sampleable;
+  // mutable: cancelling is not a change of the session's state, and any thread may do it.
+  mutable Cancellation cancellation;
 };
 
 Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -86,6 +92,7 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Create(const Model& model,
   if (n_ctx == 0) {
     n_ctx = c.n_ctx_train > 0 ? std::min(c.n_ctx_train, kDefaultMaxContext) : kDefaultMaxContext;
   }
+  EMBER_RETURN_IF_ERROR(ValidateSamplerParams(options.sampler));
   if (options.n_keep >= n_ctx) {
     return absl::InvalidArgumentError(
         absl::StrCat("session options: n_keep ", options.n_keep, " must be below n_ctx ", n_ctx));
@@ -209,6 +216,22 @@ absl::Status Session::Eval(absl::Span<const int32_t> tokens, float* all_logits,
   return absl::OkStatus();
 }
 
+absl::Status Session::Eval(absl::Span<const int32_t> tokens, float* all_logits) {
+  Cancellation::CallScope call(impl_->cancellation);
+  return Eval(tokens, all_logits, impl_->cancellation.flag());
+}
+
+absl::StatusOr<int32_t> Session::Sample() {
+  Impl& s = *impl_;
+  if (!s.has_logits) return absl::InvalidArgumentError("nothing has been evaluated yet");
+  return s.sampler.Sample(s.logits, s.n_sampleable, s.tokens);
+}
+
+int32_t Session::n_sampleable() const { return impl_->n_sampleable; }
+Sampler& Session::sampler() { return impl_->sampler; }
+const Sampler& Session::sampler() const { return impl_->sampler; }
+Cancellation& Session::cancellation() const { return impl_->cancellation; }
+
 absl::Span<const float> Session::last_logits() const {
   if (!impl_->has_logits) return {};
   return impl_->logits;
@@ -224,6 +247,7 @@ void Session::Reset() {
   impl_->tokens.clear();
   impl_->n_kv_valid = 0;
   impl_->has_logits = false;
+  impl_->sampler.Reset();
 }
 
 }  // namespace ember

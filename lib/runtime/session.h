@@ -1,5 +1,6 @@
-// A session: one conversation's KV cache, position and last logits on a shared Model.
-// Used by one thread at a time (the API layer enforces nothing; hosts must).
+// A session: one conversation's KV cache, position, last logits and sampler on a shared
+// Model. Used by one thread at a time (the API layer enforces nothing; hosts must), except
+// cancellation(), which any thread may use.
 #ifndef EMBER_RUNTIME_SESSION_H_
 #define EMBER_RUNTIME_SESSION_H_
 
@@ -11,6 +12,8 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "lib/model/model.h"
+#include "lib/runtime/cancellation.h"
+#include "lib/runtime/sampler.h"
 
 namespace ember {
 
@@ -28,6 +31,7 @@ struct SessionOptions {
   int32_t n_keep = 0;         // tokens kept at the front when shifting (BOS/system prefix)
   int32_t n_batch = 256;      // max tokens per forward call; longer inputs run in chunks
   KvType kv_type = KvType::kF32;
+  SamplerParams sampler;      // the session's sampler (Sample(), generation)
 };
 
 class Session {
@@ -44,6 +48,20 @@ class Session {
   // `cancel` between layers/chunks), OutOfMemoryError.
   absl::Status Eval(absl::Span<const int32_t> tokens, float* all_logits,
                     const std::atomic<bool>* cancel);
+  // Eval as one host call: runs inside a Cancellation::CallScope and polls cancellation().
+  absl::Status Eval(absl::Span<const int32_t> tokens, float* all_logits);
+
+  // Picks the next token from last_logits() with the session's sampler, among the ids a
+  // sampler may pick (n_sampleable()); the context so far feeds the repetition penalty.
+  // InvalidArgumentError if nothing has been evaluated yet.
+  absl::StatusOr<int32_t> Sample();
+  // min(n_vocab, the tokenizer's sampleable ids): output rows past the tokenizer's real
+  // tokens (padding) are never sampled.
+  int32_t n_sampleable() const;
+  Sampler& sampler();
+  const Sampler& sampler() const;
+  // Stops the running Eval/generation from another thread (see cancellation.h).
+  Cancellation& cancellation() const;
 
   absl::Span<const float> last_logits() const;
   bool has_logits() const;
@@ -51,6 +69,7 @@ class Session {
   int32_t n_ctx() const;
   uint64_t kv_bytes() const;   // bytes the KV cache holds allocated right now
   absl::Span<const int32_t> tokens() const;  // the tokens currently in context
+  // Forgets every token and restarts the sampler's random sequence from its seed.
   void Reset();
 
   const Model& model() const;
