@@ -22,6 +22,8 @@ constexpr char kUsage[] =
     "  synth    --arch phi2|llama2-7b|mistral-7b|tiny-phi2|tiny-llama|tiny-mistral --vocab TOKENIZER.gguf\n"
     "           -o OUT.gguf [--type Q4_0|Q8_0|Q4_K_M|Q5_K_M|F16|...] [--seed S] [--layers N] [-t THREADS]\n"
     "  bench    -m MODEL [-p 512[,P..]] [-n 128] [-t 1[,2..]] [-r 3] [--json]\n"
+    "  serve    -m MODEL [--host 127.0.0.1] [--port 8080] [--slots N] [--ctx N] [-t THREADS]\n"
+    "           [--api-key KEY | --api-key-file F] [--max-queue N] [--timeout S] [--alias NAME]\n"
     "  version\n";
 
 }  // namespace
@@ -29,6 +31,7 @@ constexpr char kUsage[] =
 namespace ember::cli {
 int RunSynth();  // cli/cmd_synth.cc
 int RunBench();  // cli/cmd_bench.cc
+int RunServe();  // cli/cmd_serve.cc
 }  // namespace ember::cli
 
 int main(int argc, char** argv) {
@@ -64,6 +67,7 @@ int main(int argc, char** argv) {
   if (command == "eval") return ember::cli::RunEval();
   if (command == "synth") return ember::cli::RunSynth();
   if (command == "bench") return ember::cli::RunBench();
+  if (command == "serve") return ember::cli::RunServe();
   std::fprintf(stderr, "ember: unknown command '%s'\n%s", command.c_str(), kUsage);
   return 2;
 }

@@ -11,6 +11,11 @@
 #   debootstrap         scripts/fresh-check.sh builds a clean Debian 12 root with it.
 #   abigail-tools       abidw/abidiff: the ABI check against the committed baseline.
 #   libcpp-httplib-dev  HTTP for `ember serve`.
+#   curl                the `ember serve` tests check raw server-sent-event framing with it.
+#   nodejs, npm         only when `node`/`npm` are missing (a machine may have its own
+#                       Node.js): the `ember serve` tests drive the server with the official
+#                       OpenAI Node.js client, which npm installs (pinned by
+#                       server/tests/node/package-lock.json) into server/tests/node.
 set -euo pipefail
 
 packages=(
@@ -23,7 +28,11 @@ packages=(
   debootstrap
   abigail-tools
   libcpp-httplib-dev
+  curl
 )
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -33,10 +42,19 @@ for p in "${packages[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#packages[@]} packages already installed"
-  exit 0
+else
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-echo "setup: installing ${missing[*]}"
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# The OpenAI Node.js client for the `ember serve` tests, exactly as locked. Skipped when
+# the installed tree already matches the lock file.
+node_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/server/tests/node"
+if ! cmp -s "$node_dir/package-lock.json" "$node_dir/node_modules/.ember-installed-lock" 2>/dev/null; then
+  echo "setup: npm ci in server/tests/node"
+  (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error)
+  cp "$node_dir/package-lock.json" "$node_dir/node_modules/.ember-installed-lock"
+fi
