@@ -71,7 +71,20 @@ deb $mirror bookworm main
 deb $mirror bookworm-updates main
 deb $security bookworm-security main
 EOF
+# The network this machine sits on comes along, nothing of the project: name resolution,
+# the local CA certificates (a TLS-inspecting egress proxy's CA, without which npm's
+# registry fails with SELF_SIGNED_CERT_IN_CHAIN) and the proxy/CA environment variables.
+# setup.sh's ca-certificates install folds the copied CAs into the root's bundle.
 cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+if compgen -G "/usr/local/share/ca-certificates/*" >/dev/null; then
+  mkdir -p "$root/usr/local/share/ca-certificates"
+  cp -r /usr/local/share/ca-certificates/. "$root/usr/local/share/ca-certificates/"
+fi
+net_env=()
+for v in http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY \
+         SSL_CERT_FILE SSL_CERT_DIR NODE_EXTRA_CA_CERTS REQUESTS_CA_BUNDLE npm_config_cafile; do
+  if [ -n "${!v:-}" ]; then net_env+=("$v=${!v}"); fi
+done
 for fs in proc sys dev; do
   mkdir -p "$root/$fs"
   mount --rbind "/$fs" "$root/$fs"
@@ -82,7 +95,7 @@ done
 in_root() {
   chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    EMBER_IN_FRESH_ROOT=1 ${STAGES:+STAGES="$STAGES"} ${FUZZ_SECONDS:+FUZZ_SECONDS="$FUZZ_SECONDS"} \
+    "${net_env[@]}" EMBER_IN_FRESH_ROOT=1 ${STAGES:+STAGES="$STAGES"} ${FUZZ_SECONDS:+FUZZ_SECONDS="$FUZZ_SECONDS"} \
     "$@"
 }
 
