@@ -80,7 +80,8 @@ extern "C" {
 /*
 ** The version of the header the host was compiled against. Compare with ember_version()
 ** at run time to detect a mismatched shared library. Within one major version the ABI is
-** only ever extended, never changed.
+** only ever extended, never changed. (The one source of the version is project(VERSION) in
+** CMakeLists.txt; configuring fails if these lines disagree with it.)
 */
 #define EMBER_VERSION_MAJOR 0
 #define EMBER_VERSION_MINOR 1
