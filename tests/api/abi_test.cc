@@ -91,9 +91,9 @@ TEST(AbiTest, VersionScriptListsEveryFunctionExplicitly) {
 
 // Every function that returns an ember_status is declared EMBER_NODISCARD (on the line
 // before EMBER_API), so hosts are warned when they ignore a failure. A newly appended
-// declaration without it fails here; the fix is one line:
-//   sed -i '/^EMBER_API ember_status /i EMBER_NODISCARD' include/ember/ember.h
-// (run it only on declarations that lack the line above them).
+// declaration without it fails here; this adds the line wherever it is missing:
+//   awk '/^EMBER_API ember_status / && prev != "EMBER_NODISCARD" {print "EMBER_NODISCARD"}
+//        {print; prev = $0}' include/ember/ember.h > /tmp/ember.h && mv /tmp/ember.h include/ember/ember.h
 TEST(AbiTest, StatusFunctionsAreNodiscard) {
   std::istringstream in(
       ember::testing::ReadFileBytes(std::string(EMBER_SOURCE_DIR) + "/include/ember/ember.h"));
