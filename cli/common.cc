@@ -39,9 +39,9 @@ ModelPtr LoadModelFromFlags(const char* command) {
     UsageError(command, "--weights must be q8_0 or q4_0");
     return nullptr;
   }
-  ember_model_options_set_weight_format(options, format);
+  st = ember_model_options_set_weight_format(options, format);
   ember_model* model = nullptr;
-  st = ember_model_load(path.c_str(), options, &model);
+  if (st == EMBER_OK) st = ember_model_load(path.c_str(), options, &model);
   ember_model_options_free(options);
   if (st != EMBER_OK) {
     ReportError(command, "cannot load " + path, st);

@@ -130,14 +130,14 @@ ember_session* NewSession(ember_model* m, uint8_t flags) {
   Check(ember_sampler_options_create(&so) == EMBER_OK, "sampler options");
   Check(ember_session_options_create(&o) == EMBER_OK, "session options");
   if (flags & 16) {
-    ember_sampler_options_set_temperature(so, 0.8f);
-    ember_sampler_options_set_top_k(so, 40);
-    ember_sampler_options_set_repeat_penalty(so, 1.3f, 16);
+    Check(ember_sampler_options_set_temperature(so, 0.8f) == EMBER_OK, "temperature");
+    Check(ember_sampler_options_set_top_k(so, 40) == EMBER_OK, "top_k");
+    Check(ember_sampler_options_set_repeat_penalty(so, 1.3f, 16) == EMBER_OK, "repeat penalty");
   }
-  ember_session_options_set_sampler(o, so);
-  ember_session_options_set_n_ctx(o, 64);
-  ember_session_options_set_n_threads(o, 1);
-  if (flags & 32) ember_session_options_set_context_shift(o, 1, 1);
+  Check(ember_session_options_set_sampler(o, so) == EMBER_OK, "set sampler");
+  Check(ember_session_options_set_n_ctx(o, 64) == EMBER_OK, "n_ctx");
+  Check(ember_session_options_set_n_threads(o, 1) == EMBER_OK, "n_threads");
+  if (flags & 32) Check(ember_session_options_set_context_shift(o, 1, 1) == EMBER_OK, "context shift");
   ember_session* s = nullptr;
   Check(ember_session_create(m, o, &s) == EMBER_OK, "session_create failed");
   ember_session_options_free(o);

@@ -39,14 +39,38 @@
 extern "C" {
 #endif
 
-#if defined(_WIN32)
-#  if defined(EMBER_BUILDING_LIBRARY)
+/*
+** EMBER_API marks every exported function. On Windows a DLL build exports (dllexport) and
+** its users import (dllimport, the default for a host); a host linking the static library
+** defines EMBER_STATIC (the CMake target ember::ember_static and `pkg-config --static`
+** do it) so neither is used. Elsewhere only these symbols have default visibility.
+*/
+#if defined(_WIN32) || defined(__CYGWIN__)
+#  if defined(EMBER_STATIC)
+#    define EMBER_API
+#  elif defined(EMBER_BUILDING_LIBRARY)
 #    define EMBER_API __declspec(dllexport)
 #  else
-#    define EMBER_API
+#    define EMBER_API __declspec(dllimport)
 #  endif
-#else
+#elif defined(__GNUC__) || defined(__clang__)
 #  define EMBER_API __attribute__((visibility("default")))
+#else
+#  define EMBER_API
+#endif
+
+/*
+** EMBER_NODISCARD precedes every function that returns an ember_status: ignoring a status
+** hides a failure, so compilers warn about it. C++17 gets [[nodiscard]] (a cast to void
+** silences it); C gets GCC's warn_unused_result (which no cast silences: test the status).
+** It comes before EMBER_API because C++ wants standard attributes first.
+*/
+#if defined(__cplusplus) && __cplusplus >= 201703L
+#  define EMBER_NODISCARD [[nodiscard]]
+#elif defined(__GNUC__) || defined(__clang__)
+#  define EMBER_NODISCARD __attribute__((warn_unused_result))
+#else
+#  define EMBER_NODISCARD
 #endif
 
 /* ======================================================================================
@@ -56,7 +80,8 @@ extern "C" {
 /*
 ** The version of the header the host was compiled against. Compare with ember_version()
 ** at run time to detect a mismatched shared library. Within one major version the ABI is
-** only ever extended, never changed.
+** only ever extended, never changed. (The one source of the version is project(VERSION) in
+** CMakeLists.txt; configuring fails if these lines disagree with it.)
 */
 #define EMBER_VERSION_MAJOR 0
 #define EMBER_VERSION_MINOR 1
@@ -160,6 +185,7 @@ typedef struct ember_model_options ember_model_options;
 ** ember_model_options_free(); the options are copied by ember_model_load(), so they may be
 ** freed right after it.
 */
+EMBER_NODISCARD
 EMBER_API ember_status ember_model_options_create(ember_model_options **out);
 EMBER_API void ember_model_options_free(ember_model_options *options);
 
@@ -167,6 +193,7 @@ EMBER_API void ember_model_options_free(ember_model_options *options);
 ** Per-model log sink (overrides the global one for messages about this model). The
 ** callback must stay callable until the model is freed.
 */
+EMBER_NODISCARD
 EMBER_API ember_status ember_model_options_set_log_callback(ember_model_options *options,
                                                             ember_log_callback callback,
                                                             void *user_data, int32_t min_level);
@@ -181,6 +208,7 @@ EMBER_API ember_status ember_model_options_set_log_callback(ember_model_options 
 ** offline conversion step; already-quantized GGUF weights are never re-quantized.
 ** EMBER_ERR_INVALID_ARGUMENT for an unknown value.
 */
+EMBER_NODISCARD
 EMBER_API ember_status ember_model_options_set_weight_format(ember_model_options *options,
                                                              int32_t weight_format);
 
@@ -205,6 +233,7 @@ typedef struct ember_model ember_model;
 ** EMBER_ERR_OUT_OF_MEMORY.
 ** Thread safety: any number of models may be loaded concurrently.
 */
+EMBER_NODISCARD
 EMBER_API ember_status ember_model_load(const char *path, const ember_model_options *options,
                                         ember_model **out);
 
@@ -252,6 +281,7 @@ EMBER_API int32_t ember_model_adds_bos(const ember_model *model);
 ** conflicting flags), EMBER_ERR_INVALID_UTF8, EMBER_ERR_BUFFER_TOO_SMALL.
 ** Thread-safe (the model is only read).
 */
+EMBER_NODISCARD
 EMBER_API ember_status ember_tokenize(const ember_model *model, const char *text, size_t text_len,
                                       uint32_t flags, int32_t *tokens, size_t capacity,
                                       size_t *n_tokens);
@@ -270,6 +300,7 @@ EMBER_API ember_status ember_tokenize(const ember_model *model, const char *text
 ** Errors: EMBER_ERR_INVALID_ARGUMENT, EMBER_ERR_INVALID_TOKEN, EMBER_ERR_BUFFER_TOO_SMALL.
 ** Thread-safe.
 */
+EMBER_NODISCARD
 EMBER_API ember_status ember_detokenize(const ember_model *model, const int32_t *tokens,
                                         size_t n_tokens, uint32_t flags, char *text,
                                         size_t capacity, size_t *text_len);
@@ -285,17 +316,24 @@ typedef struct ember_sampler_options ember_sampler_options;
 ** top_p 1 (off), min_p 0 (off), repetition penalty 1 (off) over the last 64 tokens,
 ** seed 0. Same seed and same inputs give the same tokens on every run and machine.
 */
+EMBER_NODISCARD
 EMBER_API ember_status ember_sampler_options_create(ember_sampler_options **out);
 EMBER_API void ember_sampler_options_free(ember_sampler_options *options);
 /* Each setter returns EMBER_ERR_INVALID_ARGUMENT for NULL options or an out-of-range value
 ** (temperature < 0 or not finite; top_k < 0; top_p or min_p outside [0,1];
 ** repeat_penalty <= 0; repeat_last_n < 0). */
+EMBER_NODISCARD
 EMBER_API ember_status ember_sampler_options_set_temperature(ember_sampler_options *o, float t);
+EMBER_NODISCARD
 EMBER_API ember_status ember_sampler_options_set_top_k(ember_sampler_options *o, int32_t k);
+EMBER_NODISCARD
 EMBER_API ember_status ember_sampler_options_set_top_p(ember_sampler_options *o, float p);
+EMBER_NODISCARD
 EMBER_API ember_status ember_sampler_options_set_min_p(ember_sampler_options *o, float p);
+EMBER_NODISCARD
 EMBER_API ember_status ember_sampler_options_set_repeat_penalty(ember_sampler_options *o,
                                                                 float penalty, int32_t last_n);
+EMBER_NODISCARD
 EMBER_API ember_status ember_sampler_options_set_seed(ember_sampler_options *o, uint64_t seed);
 
 /* ======================================================================================
@@ -309,16 +347,20 @@ typedef struct ember_session_options ember_session_options;
 ** at 4096 tokens, threads = number of online CPUs capped at 8 (at least 1), no KV memory
 ** limit, context shifting off, greedy sampling.
 */
+EMBER_NODISCARD
 EMBER_API ember_status ember_session_options_create(ember_session_options **out);
 EMBER_API void ember_session_options_free(ember_session_options *options);
 /* Maximum number of tokens the session holds (1..2^24). For a sliding-window model the KV
 ** cache only ever holds the window, whatever this is. */
+EMBER_NODISCARD
 EMBER_API ember_status ember_session_options_set_n_ctx(ember_session_options *o, int32_t n_ctx);
 /* Worker threads for this session's compute (1..256). */
+EMBER_NODISCARD
 EMBER_API ember_status ember_session_options_set_n_threads(ember_session_options *o,
                                                            int32_t n_threads);
 /* Upper bound on KV cache bytes; 0 = no bound. A session whose cache would exceed it fails
 ** to create with EMBER_ERR_OUT_OF_MEMORY. */
+EMBER_NODISCARD
 EMBER_API ember_status ember_session_options_set_max_kv_bytes(ember_session_options *o,
                                                               uint64_t max_bytes);
 /*
@@ -326,6 +368,7 @@ EMBER_API ember_status ember_session_options_set_max_kv_bytes(ember_session_opti
 ** drop the oldest tokens after the first `n_keep` (BOS / system prefix) and go on, instead
 ** of returning EMBER_ERR_CONTEXT_FULL. enable = 0 turns it off (the default).
 */
+EMBER_NODISCARD
 EMBER_API ember_status ember_session_options_set_context_shift(ember_session_options *o,
                                                                int32_t enable, int32_t n_keep);
 /* KV cache element types. */
@@ -333,8 +376,10 @@ EMBER_API ember_status ember_session_options_set_context_shift(ember_session_opt
 #define EMBER_KV_F16 1  /* half the memory; logits move by ~1e-3 */
 #define EMBER_KV_BF16 2 /* half the memory; coarser than F16 */
 /* Element type of the session's KV cache. EMBER_ERR_INVALID_ARGUMENT for other values. */
+EMBER_NODISCARD
 EMBER_API ember_status ember_session_options_set_kv_type(ember_session_options *o, int32_t kv_type);
 /* The sampler used by ember_session_sample() and ember_session_generate(); copied. */
+EMBER_NODISCARD
 EMBER_API ember_status ember_session_options_set_sampler(ember_session_options *o,
                                                          const ember_sampler_options *sampler);
 
@@ -350,12 +395,14 @@ typedef struct ember_session ember_session;
 ** Errors: EMBER_ERR_INVALID_ARGUMENT, EMBER_ERR_OUT_OF_MEMORY.
 ** Thread-safe with respect to the model.
 */
+EMBER_NODISCARD
 EMBER_API ember_status ember_session_create(const ember_model *model,
                                             const ember_session_options *options,
                                             ember_session **out);
 EMBER_API void ember_session_free(ember_session *session);
 
 /* Forgets every token (empties the KV cache) and re-seeds the sampler. */
+EMBER_NODISCARD
 EMBER_API ember_status ember_session_reset(ember_session *session);
 
 /* Number of tokens the session has evaluated (its position). 0 for NULL. */
@@ -377,6 +424,7 @@ EMBER_API uint64_t ember_session_kv_bytes(const ember_session *session);
 ** all_logits too short), EMBER_ERR_INVALID_TOKEN, EMBER_ERR_CONTEXT_FULL,
 ** EMBER_ERR_CANCELLED, EMBER_ERR_OUT_OF_MEMORY.
 */
+EMBER_NODISCARD
 EMBER_API ember_status ember_session_eval(ember_session *session, const int32_t *tokens,
                                           size_t n_tokens, float *all_logits,
                                           size_t all_logits_capacity);
@@ -386,6 +434,7 @@ EMBER_API ember_status ember_session_eval(ember_session *session, const int32_t 
 ** ember_model_n_vocab()). The pointer is owned by the session and valid until the next
 ** call that changes the session. EMBER_ERR_INVALID_ARGUMENT if nothing was evaluated yet.
 */
+EMBER_NODISCARD
 EMBER_API ember_status ember_session_logits(const ember_session *session, const float **logits,
                                             size_t *n_vocab);
 
@@ -393,6 +442,7 @@ EMBER_API ember_status ember_session_logits(const ember_session *session, const 
 ** Picks the next token from the current logits with the session's sampler, never an id
 ** the tokenizer lacks. Does not feed it back; call ember_session_eval() for that.
 */
+EMBER_NODISCARD
 EMBER_API ember_status ember_session_sample(ember_session *session, int32_t *token);
 
 /*
@@ -418,6 +468,7 @@ typedef int32_t (*ember_token_callback)(void *user_data, int32_t token, const ch
 ** Errors: as ember_tokenize() and ember_session_eval(). On EMBER_ERR_CANCELLED or
 ** EMBER_ERR_CONTEXT_FULL the tokens generated so far stay in the session.
 */
+EMBER_NODISCARD
 EMBER_API ember_status ember_session_generate(ember_session *session, const char *prompt,
                                               size_t prompt_len, uint32_t tokenize_flags,
                                               int32_t max_tokens, uint32_t generate_flags,
@@ -429,6 +480,7 @@ EMBER_API ember_status ember_session_generate(ember_session *session, const char
 ** possible; it then returns EMBER_ERR_CANCELLED. A cancel that arrives while no call is
 ** running is ignored. Callable from any thread while the session exists.
 */
+EMBER_NODISCARD
 EMBER_API ember_status ember_session_cancel(ember_session *session);
 
 #ifdef __cplusplus

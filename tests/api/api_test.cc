@@ -256,12 +256,12 @@ int32_t Collect(void* user, int32_t token, const char* text, size_t len) {
 TEST_F(ApiTest, GenerateIsDeterministicForASeedAndStopsOnRequest) {
   auto run = [&](uint64_t seed, int stop_after) {
     ember_sampler_options* so = nullptr;
-    ember_sampler_options_create(&so);
-    ember_sampler_options_set_temperature(so, 0.9f);
-    ember_sampler_options_set_seed(so, seed);
+    EXPECT_EQ(ember_sampler_options_create(&so), EMBER_OK);
+    EXPECT_EQ(ember_sampler_options_set_temperature(so, 0.9f), EMBER_OK);
+    EXPECT_EQ(ember_sampler_options_set_seed(so, seed), EMBER_OK);
     ember_session_options* o = nullptr;
-    ember_session_options_create(&o);
-    ember_session_options_set_sampler(o, so);
+    EXPECT_EQ(ember_session_options_create(&o), EMBER_OK);
+    EXPECT_EQ(ember_session_options_set_sampler(o, so), EMBER_OK);
     ember_session* s = nullptr;
     EXPECT_EQ(ember_session_create(model_, o, &s), EMBER_OK);
     ember_session_options_free(o);
@@ -295,7 +295,9 @@ TEST_F(ApiTest, CancelFromAnotherThreadStopsGeneration) {
   } state{s};
   auto cb = [](void* user, int32_t, const char*, size_t) -> int32_t {
     auto* st = static_cast<State*>(user);
-    if (st->tokens.fetch_add(1) == 10) ember_session_cancel(st->s);  // as if from elsewhere
+    if (st->tokens.fetch_add(1) == 10) {
+      EXPECT_EQ(ember_session_cancel(st->s), EMBER_OK);  // as if from elsewhere
+    }
     return 0;
   };
   int32_t n = 0;
@@ -310,13 +312,13 @@ TEST_F(ApiTest, CancelFromAnotherThreadStopsGeneration) {
   std::atomic<bool> started{false};
   std::thread canceller([&] {
     while (!started.load()) std::this_thread::yield();
-    ember_session_cancel(s);
+    EXPECT_EQ(ember_session_cancel(s), EMBER_OK);
   });
   auto cb2 = [](void* user, int32_t, const char*, size_t) -> int32_t {
     static_cast<std::atomic<bool>*>(user)->store(true);
     return 0;
   };
-  ember_session_reset(s);
+  ASSERT_EQ(ember_session_reset(s), EMBER_OK);
   st = ember_session_generate(s, "Once", 4, 0, 100000, EMBER_GENERATE_IGNORE_EOS, cb2, &started, &n);
   canceller.join();
   // Either cancelled, or the context filled first on a very slow machine.

@@ -35,7 +35,9 @@ class ResourceLimitsTest : public ::testing::Test {
   static ember_status Create(int32_t n_ctx, uint64_t max_kv_bytes, ember_session** out) {
     ember_session_options* o = nullptr;
     EXPECT_EQ(ember_session_options_create(&o), EMBER_OK);
-    if (n_ctx > 0) EXPECT_EQ(ember_session_options_set_n_ctx(o, n_ctx), EMBER_OK);
+    if (n_ctx > 0) {
+      EXPECT_EQ(ember_session_options_set_n_ctx(o, n_ctx), EMBER_OK);
+    }
     EXPECT_EQ(ember_session_options_set_n_threads(o, 1), EMBER_OK);
     EXPECT_EQ(ember_session_options_set_max_kv_bytes(o, max_kv_bytes), EMBER_OK);
     const ember_status st = ember_session_create(model_, o, out);

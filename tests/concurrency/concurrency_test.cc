@@ -25,13 +25,13 @@ int32_t Record(void* user, int32_t token, const char*, size_t) {
 
 std::vector<int32_t> Generate(ember_model* model, uint64_t seed, int n, int threads) {
   ember_sampler_options* so = nullptr;
-  ember_sampler_options_create(&so);
-  ember_sampler_options_set_temperature(so, 0.8f);
-  ember_sampler_options_set_seed(so, seed);
+  EXPECT_EQ(ember_sampler_options_create(&so), EMBER_OK);
+  EXPECT_EQ(ember_sampler_options_set_temperature(so, 0.8f), EMBER_OK);
+  EXPECT_EQ(ember_sampler_options_set_seed(so, seed), EMBER_OK);
   ember_session_options* o = nullptr;
-  ember_session_options_create(&o);
-  ember_session_options_set_sampler(o, so);
-  ember_session_options_set_n_threads(o, threads);
+  EXPECT_EQ(ember_session_options_create(&o), EMBER_OK);
+  EXPECT_EQ(ember_session_options_set_sampler(o, so), EMBER_OK);
+  EXPECT_EQ(ember_session_options_set_n_threads(o, threads), EMBER_OK);
   ember_session* s = nullptr;
   EXPECT_EQ(ember_session_create(model, o, &s), EMBER_OK);
   ember_session_options_free(o);
@@ -89,7 +89,7 @@ TEST(ConcurrencyTest, CancelFromAnotherThreadWhileSessionsRun) {
   };
   std::thread canceller([&] {
     while (!running.load()) std::this_thread::yield();
-    for (int i = 0; i < 100; ++i) ember_session_cancel(s);  // repeated cancels are harmless
+    for (int i = 0; i < 100; ++i) EXPECT_EQ(ember_session_cancel(s), EMBER_OK);  // repeated cancels are harmless
   });
   std::thread other([&] { Generate(model, 1, 16, 2); });  // unrelated session keeps working
   ember_status st = ember_session_generate(s, "Once", 4, 0, 100000, EMBER_GENERATE_IGNORE_EOS, cb, &running, nullptr);

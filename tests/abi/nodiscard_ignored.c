@@ -1,0 +1,9 @@
+/* Must NOT compile with -Werror: an ignored ember_status is a warning (EMBER_NODISCARD).
+** header_compile.sh checks that the compiler rejects this file. */
+#include "ember/ember.h"
+
+int nodiscard_ignored(ember_session *session);
+int nodiscard_ignored(ember_session *session) {
+  ember_session_reset(session);
+  return 0;
+}
