@@ -37,6 +37,8 @@ class Model {
   const Tokenizer& tokenizer() const { return *tokenizer_; }
   const ModelWeights& weights() const { return *weights_; }
   const LogSink& log() const { return log_; }
+  // Identity of what this model computes (lib/model/fingerprint.h), computed at load.
+  uint64_t fingerprint() const { return fingerprint_; }
 
  private:
   Model() = default;
@@ -44,6 +46,7 @@ class Model {
   std::unique_ptr<Tokenizer> tokenizer_;
   std::unique_ptr<ModelWeights> weights_;
   LogSink log_;
+  uint64_t fingerprint_ = 0;
 };
 
 }  // namespace ember
