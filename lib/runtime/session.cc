@@ -188,6 +188,10 @@ absl::Status Session::Eval(absl::Span<const int32_t> tokens, float* all_logits,
       } else {
         s.n_kv_valid = std::max(s.n_kv_valid, std::min(n_valid + begin, n_past));
       }
+      // In a window ring, a failure after two or more chunks has overwritten part of the
+      // window the kept rows need (each chunk only spares the window before itself): then
+      // recompute the whole history lazily, which is exact.
+      if (s.n_kv_valid > 0 && FirstNeededRow(s.n_kv_valid) < s.kv_first_held) s.n_kv_valid = 0;
       return status;
     }
     if (want_all) {
