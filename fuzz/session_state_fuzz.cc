@@ -70,7 +70,7 @@ struct Observed {
   std::vector<float> logits;
   bool operator==(const Observed& o) const {
     return tokens == o.tokens && logits.size() == o.logits.size() &&
-           std::memcmp(logits.data(), o.logits.data(), logits.size() * sizeof(float)) == 0;
+           (logits.empty() || std::memcmp(logits.data(), o.logits.data(), logits.size() * sizeof(float)) == 0);
   }
 };
 
