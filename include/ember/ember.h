@@ -476,12 +476,126 @@ EMBER_API ember_status ember_session_generate(ember_session *session, const char
                                               int32_t *n_generated);
 
 /*
-** Asks the call currently running on `session` (eval or generate) to stop as soon as
+** Asks the call currently running on `session` (eval, eval_reuse or generate) to stop as soon as
 ** possible; it then returns EMBER_ERR_CANCELLED. A cancel that arrives while no call is
 ** running is ignored. Callable from any thread while the session exists.
 */
 EMBER_NODISCARD
 EMBER_API ember_status ember_session_cancel(ember_session *session);
+
+/* ======================================================================================
+** Session state, forks and prefix reuse
+** ==================================================================================== */
+
+/*
+** Serializes the session's state: its tokens, KV cache, last logits and the sampler's
+** random-generator position, behind a versioned header carrying a fingerprint of the model
+** (architecture, shapes and a sample of the weights) and a CRC-32C checksum. A session that
+** loads it continues bit-identically: the same logits and, with the same sampler settings,
+** the same sampled tokens. The sampler's settings are not part of the state.
+** Size-query pattern: *size always receives the number of bytes the state needs; if
+** `capacity` is smaller, nothing is written and EMBER_ERR_BUFFER_TOO_SMALL is returned
+** (buf may be NULL when capacity is 0). The size is exact for the session as it is now;
+** it changes when the session does. A sliding-window model's state holds only the window.
+** Errors: EMBER_ERR_INVALID_ARGUMENT (NULL session or size, buf NULL with capacity > 0),
+** EMBER_ERR_BUFFER_TOO_SMALL, EMBER_ERR_OUT_OF_MEMORY.
+** The session is only read. Not thread-safe on the same session (one thread at a time).
+*/
+EMBER_API ember_status ember_session_state_save(const ember_session *session, void *buf,
+                                                size_t capacity, size_t *size);
+
+/*
+** Replaces the session's state with one saved by ember_session_state_save() (the `size`
+** bytes at `buf` are only read during the call). All or nothing: the blob is validated as
+** hostile input (magic, version, exact size, checksum, model fingerprint, every count) before
+** anything changes; on any error the session and its sampler are exactly as before.
+** The target must be a session of the same model (same file, same weight format) with the
+** same KV type; its n_ctx must hold the saved tokens; n_ctx, threads and batch size may
+** otherwise differ. A sliding-window state cannot go into a session whose n_ctx is at most
+** the window (such a session attends to everything and needs rows the state lacks).
+** Errors: EMBER_ERR_INVALID_ARGUMENT (NULL session, buf NULL with size > 0, not a state,
+** truncated, corrupted, saved from another model, another KV type, rows missing),
+** EMBER_ERR_UNSUPPORTED (another format version), EMBER_ERR_CONTEXT_FULL (more tokens than
+** the session's n_ctx), EMBER_ERR_OUT_OF_MEMORY.
+** Not thread-safe on the same session.
+*/
+EMBER_API ember_status ember_session_state_load(ember_session *session, const void *buf,
+                                                size_t size);
+
+/*
+** ember_session_state_save() into the file `path` (UTF-8 / native bytes). The write is
+** atomic: the state goes to a temporary file in the same directory, is flushed and renamed
+** over `path`, so `path` holds either its old content or the complete new state; on
+** failure the old file is intact and no temporary is left.
+** Errors: EMBER_ERR_INVALID_ARGUMENT (NULL session or path), EMBER_ERR_IO (cannot create,
+** write or rename), EMBER_ERR_OUT_OF_MEMORY. Not thread-safe on the same session.
+*/
+EMBER_API ember_status ember_session_state_save_file(const ember_session *session,
+                                                     const char *path);
+
+/*
+** ember_session_state_load() from the file `path`. A file larger than any state the
+** session could hold is rejected before it is read.
+** Errors: as ember_session_state_load(), plus EMBER_ERR_IO (cannot open or read) and
+** EMBER_ERR_INVALID_ARGUMENT for a NULL path. The message names the file.
+** Not thread-safe on the same session.
+*/
+EMBER_API ember_status ember_session_state_load_file(ember_session *session, const char *path);
+
+/*
+** Creates an independent copy of `src` (fork a conversation): same model, options, tokens,
+** KV cache, logits, sampler settings and random-generator position. The copy and the
+** original then evolve separately. The copy holds a reference to the model like any
+** session and is released with ember_session_free(). *out is NULL on error.
+** Errors: EMBER_ERR_INVALID_ARGUMENT (NULL src or out), EMBER_ERR_OUT_OF_MEMORY.
+** `src` is only read; not thread-safe with another call on `src`.
+*/
+EMBER_API ember_status ember_session_clone(const ember_session *src, ember_session **out);
+
+/*
+** Forgets every token after the first `n_keep` (nothing happens if n_keep >= n_past). The
+** kept tokens' KV is reused, so continuing costs only the new tokens; continuing gives the
+** same logits as a session that evaluated the kept tokens in the same calls. Unless
+** nothing was dropped, the last logits are dropped too: ember_session_logits() and
+** ember_session_sample() fail until the next eval (ember_session_eval_reuse() always leaves
+** logits). The sampler is untouched.
+** Errors (the session is then unchanged): EMBER_ERR_INVALID_ARGUMENT (NULL session,
+** n_keep < 0), EMBER_ERR_UNSUPPORTED for a sliding-window model whose KV ring no longer
+** holds the window of keys that position n_keep needs (the ring holds the last window +
+** batch-size positions, and only the window right after ember_session_state_load());
+** re-evaluate the prefix instead (e.g. ember_session_eval_reuse()).
+** Not thread-safe on the same session.
+*/
+EMBER_API ember_status ember_session_truncate(ember_session *session, int32_t n_keep);
+
+/*
+** Copies the session's token sequence (the tokens currently in context, after any context
+** shift) into `ids`. Size-query pattern: *n_tokens always receives the count; if
+** `capacity` is smaller, nothing is written and EMBER_ERR_BUFFER_TOO_SMALL is returned (ids
+** may be NULL when capacity is 0).
+** Errors: EMBER_ERR_INVALID_ARGUMENT (NULL session or n_tokens, ids NULL with capacity > 0),
+** EMBER_ERR_BUFFER_TOO_SMALL. Not thread-safe on the same session.
+*/
+EMBER_API ember_status ember_session_tokens(const ember_session *session, int32_t *ids,
+                                            size_t capacity, size_t *n_tokens);
+
+/*
+** Makes the session hold exactly the `n_ids` tokens `ids`, keeping the longest common
+** prefix of what it holds and `ids` and evaluating only the rest: a multi-turn chat can
+** re-send the whole conversation and pay only for the new tokens. At least the last id is
+** evaluated (so the logits are those after ids) unless the session already holds exactly
+** `ids` with logits; a sliding-window session whose KV ring has moved past the prefix
+** evaluates everything again. `n_reused` (may be NULL) receives the number of tokens kept.
+** n_ids == 0 empties the session. The sampler is untouched.
+** On any error the session is as before the call (tokens, logits; KV rows after the prefix
+** are recomputed by the next eval).
+** Errors: EMBER_ERR_INVALID_ARGUMENT (NULL session, ids NULL with n_ids > 0),
+** EMBER_ERR_INVALID_TOKEN, EMBER_ERR_CONTEXT_FULL, EMBER_ERR_CANCELLED,
+** EMBER_ERR_OUT_OF_MEMORY. Cancellable with ember_session_cancel(). Not thread-safe on the
+** same session.
+*/
+EMBER_API ember_status ember_session_eval_reuse(ember_session *session, const int32_t *ids,
+                                                size_t n_ids, size_t *n_reused);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -8,6 +8,7 @@
 #include "lib/format/gguf.h"
 #include "lib/format/hf_dir.h"
 #include "lib/model/config_loader.h"
+#include "lib/model/fingerprint.h"
 #include "lib/model/weight_loader.h"
 #include "lib/model/weights.h"
 
@@ -31,6 +32,7 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& path,
     EMBER_ASSIGN_OR_RETURN(model->tokenizer_, TokenizerFromGguf(*w.gguf));
   }
   EMBER_RETURN_IF_ERROR(LoadWeights(model->config_, options.weight_format, &w));
+  model->fingerprint_ = ComputeModelFingerprint(model->config_, w);
 
   const ModelConfig& c = model->config_;
   Log(&model->log_, LogLevel::kInfo,

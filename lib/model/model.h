@@ -37,6 +37,8 @@ class Model {
   const Tokenizer& tokenizer() const { return *tokenizer_; }
   const ModelWeights& weights() const { return *weights_; }
   const LogSink& log() const { return log_; }
+  // Identity of what this model computes (lib/model/fingerprint.h), computed at load.
+  uint64_t fingerprint() const { return fingerprint_; }
 
   // The bytes token `id` adds to generated text (Tokenizer::TokenBytes), except that output
   // rows the tokenizer has no token for (ids in [n_tokens, n_vocab), e.g. Phi-2's padding
@@ -49,6 +51,7 @@ class Model {
   std::unique_ptr<Tokenizer> tokenizer_;
   std::unique_ptr<ModelWeights> weights_;
   LogSink log_;
+  uint64_t fingerprint_ = 0;
 };
 
 }  // namespace ember

@@ -74,4 +74,14 @@ absl::Status KvCache::Reserve(int64_t n_positions) {
   return absl::OkStatus();
 }
 
+absl::Status KvCache::CopyFrom(const KvCache& other) {
+  EMBER_RETURN_IF_ERROR(Reserve(other.slots_));
+  const size_t bytes = static_cast<size_t>(other.slots_ * rows_.stride()) * static_cast<size_t>(rows_.elem_bytes());
+  for (size_t l = 0; l < k_.size() && bytes > 0; ++l) {
+    std::memcpy(k_[l].get(), other.k_[l].get(), bytes);
+    std::memcpy(v_[l].get(), other.v_[l].get(), bytes);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace ember

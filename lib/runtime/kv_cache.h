@@ -42,6 +42,10 @@ class KvCache {
   // it was.
   absl::Status Reserve(int64_t n_positions);
 
+  // Makes this cache a copy of `other`, which must have the same shape, capacity and type
+  // (a clone of a session). OutOfMemoryError leaves this cache as it was.
+  absl::Status CopyFrom(const KvCache& other);
+
   int64_t capacity() const { return capacity_; }
   int64_t allocated_slots() const { return slots_; }
   uint64_t bytes() const {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <locale>
+#include <sstream>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
@@ -43,6 +45,25 @@ int32_t ArgMax(absl::Span<const float> values) {
 Sampler::Sampler(const SamplerParams& params) : params_(params), rng_(params.seed) {}
 
 void Sampler::Reset() { rng_.seed(params_.seed); }
+
+std::string Sampler::SaveRngState() const {
+  std::ostringstream out;
+  out.imbue(std::locale::classic());  // a host's global locale must not group digits
+  out << rng_;
+  return out.str();
+}
+
+absl::Status Sampler::LoadRngState(std::string_view state) {
+  std::istringstream in{std::string(state)};
+  in.imbue(std::locale::classic());
+  std::mt19937_64 rng;
+  in >> rng;
+  if (in.fail()) return absl::InvalidArgumentError("sampler state: not a random generator state");
+  in >> std::ws;
+  if (!in.eof()) return absl::InvalidArgumentError("sampler state: trailing bytes");
+  rng_ = rng;
+  return absl::OkStatus();
+}
 
 double Sampler::NextUniform() {
   // 53 random bits -> [0, 1); mt19937_64's output sequence is fixed by the standard.

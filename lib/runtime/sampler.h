@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <random>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -40,6 +42,13 @@ class Sampler {
   int32_t Sample(absl::Span<const float> logits, int32_t n_valid, absl::Span<const int32_t> history);
 
   const SamplerParams& params() const { return params_; }
+
+  // The random generator's position, for session state files: the standard textual form
+  // of std::mt19937_64 (decimal words separated by spaces, "C" locale).
+  std::string SaveRngState() const;
+  // Restores a position saved by SaveRngState; the sampler's parameters stay. Treats the
+  // text as hostile: InvalidArgumentError (and no change) unless it parses completely.
+  absl::Status LoadRngState(std::string_view state);
 
  private:
   double NextUniform();  // in [0, 1)

@@ -69,6 +69,9 @@ struct Session::Impl {
   ForwardBuffers buf;
   std::vector<int32_t> tokens;
   int64_t n_kv_valid = 0;
+  // Rows of positions below this may have been overwritten in the ring (0 for full
+  // attention): each chunk written at positions [a, b) clobbers the rows before b - capacity.
+  int64_t kv_first_held = 0;
   std::vector<float> logits;
   bool has_logits = false;
   Sampler sampler;
@@ -177,6 +180,7 @@ absl::Status Session::Eval(absl::Span<const int32_t> tokens, float* all_logits,
     const int64_t end = std::min(n_pending, begin + s.n_batch);
     const bool want_all = all_logits != nullptr && end > first_new;
     absl::Status status;
+    s.kv_first_held = std::max(s.kv_first_held, n_valid + end - s.kv.capacity());
     if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
       status = CancelledError("evaluation cancelled");
     } else {
@@ -191,6 +195,10 @@ absl::Status Session::Eval(absl::Span<const int32_t> tokens, float* all_logits,
       } else {
         s.n_kv_valid = std::max(s.n_kv_valid, std::min(n_valid + begin, n_past));
       }
+      // In a window ring, a failure after two or more chunks has overwritten part of the
+      // window the kept rows need (each chunk only spares the window before itself): then
+      // recompute the whole history lazily, which is exact.
+      if (s.n_kv_valid > 0 && FirstNeededRow(s.n_kv_valid) < s.kv_first_held) s.n_kv_valid = 0;
       return status;
     }
     if (want_all) {
@@ -246,8 +254,109 @@ const Model& Session::model() const { return impl_->model; }
 void Session::Reset() {
   impl_->tokens.clear();
   impl_->n_kv_valid = 0;
+  impl_->kv_first_held = 0;
   impl_->has_logits = false;
   impl_->sampler.Reset();
+}
+
+const SessionOptions& Session::options() const { return impl_->options; }
+int64_t Session::n_kv_valid() const { return impl_->n_kv_valid; }
+int64_t Session::kv_first_held() const { return impl_->kv_first_held; }
+const KvRows& Session::kv_rows() const { return impl_->kv.rows(); }
+
+int64_t Session::FirstNeededRow(int64_t n) const {
+  return impl_->windowed ? std::max<int64_t>(0, n - impl_->model.config().sliding_window + 1) : 0;
+}
+
+absl::Status Session::Truncate(int32_t n_keep) {
+  Impl& s = *impl_;
+  if (n_keep < 0) return absl::InvalidArgumentError(absl::StrCat("truncate: n_keep ", n_keep, " < 0"));
+  if (static_cast<size_t>(n_keep) >= s.tokens.size()) return absl::OkStatus();
+  const int64_t valid = std::min<int64_t>(s.n_kv_valid, n_keep);
+  if (valid > 0 && FirstNeededRow(valid) < s.kv_first_held) {
+    return UnsupportedError(absl::StrCat(
+        "truncate to ", n_keep, " tokens: the sliding window of ", s.model.config().sliding_window,
+        " positions before it has left the KV ring (it holds positions from ", s.kv_first_held,
+        "); re-evaluate the prefix instead"));
+  }
+  s.tokens.resize(static_cast<size_t>(n_keep));
+  s.n_kv_valid = valid;
+  if (n_keep == 0) s.kv_first_held = 0;
+  s.has_logits = false;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Session>> Session::Clone() const {
+  const Impl& s = *impl_;
+  EMBER_ASSIGN_OR_RETURN(std::unique_ptr<Session> copy, Create(s.model, s.options));
+  Impl& d = *copy->impl_;
+  EMBER_RETURN_IF_ERROR(d.kv.CopyFrom(s.kv));
+  d.tokens = s.tokens;
+  d.n_kv_valid = s.n_kv_valid;
+  d.kv_first_held = s.kv_first_held;
+  d.logits = s.logits;
+  d.has_logits = s.has_logits;
+  return copy;
+}
+
+absl::Status Session::EvalReuse(absl::Span<const int32_t> ids, const std::atomic<bool>* cancel,
+                                int32_t* n_reused) {
+  Impl& s = *impl_;
+  *n_reused = 0;
+  const int32_t n_vocab = s.model.config().n_vocab;
+  for (const int32_t id : ids) {
+    if (id < 0 || id >= n_vocab) {
+      return InvalidTokenError(
+          absl::StrCat("token id ", id, " is out of range: the model has n_vocab ", n_vocab));
+    }
+  }
+  const size_t n = ids.size();
+  size_t common = 0;
+  while (common < n && common < s.tokens.size() && s.tokens[common] == ids[common]) ++common;
+  if (common == n && n == s.tokens.size() && (s.has_logits || n == 0)) {
+    *n_reused = static_cast<int32_t>(n);
+    return absl::OkStatus();
+  }
+  if (n == 0) return Truncate(0);
+  // The last id is always evaluated: its logits are the call's result.
+  int64_t keep = static_cast<int64_t>(std::min(common, n - 1));
+  // Rows a window ring no longer holds cannot be reused; starting over always works.
+  const auto window_held = [&](int64_t k) {
+    return k == 0 || FirstNeededRow(std::min(k, s.n_kv_valid)) >= s.kv_first_held;
+  };
+  if (!window_held(keep)) keep = 0;
+
+  std::vector<int32_t> old_tokens = s.tokens;  // copied before anything changes
+  const int64_t old_valid = s.n_kv_valid;
+  const bool old_has_logits = s.has_logits;
+  s.tokens.resize(static_cast<size_t>(keep));
+  s.n_kv_valid = std::min(s.n_kv_valid, keep);
+  absl::Status status = Eval(ids.subspan(static_cast<size_t>(keep)), nullptr, cancel);
+  if (!status.ok()) {
+    // Eval left the session at the prefix, but the rows after it may now belong to `ids`:
+    // the old tokens after the prefix are recomputed by the next Eval (from 0 if the ring
+    // lost even the prefix's window meanwhile). The logits were not touched.
+    s.tokens.swap(old_tokens);
+    s.n_kv_valid = window_held(keep) ? std::min(old_valid, keep) : 0;
+    s.has_logits = old_has_logits;
+    return status;
+  }
+  *n_reused = static_cast<int32_t>(keep);
+  return absl::OkStatus();
+}
+
+absl::Status Session::Restore(std::vector<int32_t> tokens, int64_t n_kv_valid, int64_t first_held,
+                              absl::Span<const float> logits,
+                              absl::FunctionRef<void(const KvRows&)> write_rows) {
+  Impl& s = *impl_;
+  EMBER_RETURN_IF_ERROR(s.kv.Reserve(n_kv_valid));
+  write_rows(s.kv.rows());
+  s.tokens = std::move(tokens);
+  s.n_kv_valid = n_kv_valid;
+  s.kv_first_held = first_held;
+  s.has_logits = !logits.empty();
+  if (s.has_logits) std::copy(logits.begin(), logits.end(), s.logits.begin());
+  return absl::OkStatus();
 }
 
 }  // namespace ember

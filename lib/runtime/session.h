@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "lib/model/model.h"
@@ -16,6 +17,8 @@
 #include "lib/runtime/sampler.h"
 
 namespace ember {
+
+struct KvRows;  // lib/model/forward.h
 
 // Element type of the KV cache. F32 is exact; F16/BF16 halve KV memory and bandwidth.
 enum class KvType { kF32 = 0, kF16 = 1, kBF16 = 2 };
@@ -73,6 +76,43 @@ class Session {
   void Reset();
 
   const Model& model() const;
+  const SessionOptions& options() const;
+
+  // Forgets every token after the first n_keep (n_keep >= n_past: nothing to do). The last
+  // logits go with them: has_logits() is false until the next Eval (EvalReuse recomputes
+  // them). Errors, leaving the session unchanged: InvalidArgumentError (n_keep < 0),
+  // UnsupportedError for a sliding-window session whose ring no longer holds the window of
+  // keys that position n_keep needs (see kv_first_held()).
+  absl::Status Truncate(int32_t n_keep);
+
+  // An independent session on the same model with the same options, tokens, KV rows and
+  // logits (its own thread pool and buffers). OutOfMemoryError.
+  absl::StatusOr<std::unique_ptr<Session>> Clone() const;
+
+  // Makes the session hold exactly `ids`: keeps the longest common prefix of tokens() and
+  // `ids` and evaluates only the rest. At least one token is evaluated unless the session
+  // already holds exactly `ids` with their logits, so last_logits() is always `ids`' last;
+  // a sliding-window session whose ring has moved past the prefix starts over from 0.
+  // *n_reused = tokens kept. Errors as Eval (on the evaluated rest), leaving the session as
+  // before (rows after the prefix are then recomputed lazily by the next Eval).
+  absl::Status EvalReuse(absl::Span<const int32_t> ids, const std::atomic<bool>* cancel,
+                         int32_t* n_reused);
+
+  // The KV cache as session state (lib/runtime/session_state.h) sees it. The rows of
+  // positions [kv_first_held(), n_kv_valid()) are in the cache; a query at position n reads
+  // rows [FirstNeededRow(n), n) (all of them, or only the sliding window).
+  int64_t n_kv_valid() const;
+  int64_t kv_first_held() const;
+  int64_t FirstNeededRow(int64_t n) const;
+  const KvRows& kv_rows() const;
+  // Replaces the whole state: makes room for n_kv_valid positions (OutOfMemoryError leaves
+  // everything unchanged), calls write_rows(rows) to fill positions [first_held,
+  // n_kv_valid), then takes `tokens` and `logits` (empty: no logits). Cannot fail after
+  // write_rows; the caller has validated everything (n_kv_valid <= tokens.size() <= n_ctx,
+  // first_held <= FirstNeededRow(n_kv_valid), logits empty or n_vocab long).
+  absl::Status Restore(std::vector<int32_t> tokens, int64_t n_kv_valid, int64_t first_held,
+                       absl::Span<const float> logits,
+                       absl::FunctionRef<void(const KvRows&)> write_rows);
 
  private:
   struct Impl;
