@@ -501,6 +501,7 @@ EMBER_API ember_status ember_session_cancel(ember_session *session);
 ** EMBER_ERR_BUFFER_TOO_SMALL, EMBER_ERR_OUT_OF_MEMORY.
 ** The session is only read. Not thread-safe on the same session (one thread at a time).
 */
+EMBER_NODISCARD
 EMBER_API ember_status ember_session_state_save(const ember_session *session, void *buf,
                                                 size_t capacity, size_t *size);
 
@@ -519,6 +520,7 @@ EMBER_API ember_status ember_session_state_save(const ember_session *session, vo
 ** the session's n_ctx), EMBER_ERR_OUT_OF_MEMORY.
 ** Not thread-safe on the same session.
 */
+EMBER_NODISCARD
 EMBER_API ember_status ember_session_state_load(ember_session *session, const void *buf,
                                                 size_t size);
 
@@ -530,6 +532,7 @@ EMBER_API ember_status ember_session_state_load(ember_session *session, const vo
 ** Errors: EMBER_ERR_INVALID_ARGUMENT (NULL session or path), EMBER_ERR_IO (cannot create,
 ** write or rename), EMBER_ERR_OUT_OF_MEMORY. Not thread-safe on the same session.
 */
+EMBER_NODISCARD
 EMBER_API ember_status ember_session_state_save_file(const ember_session *session,
                                                      const char *path);
 
@@ -540,6 +543,7 @@ EMBER_API ember_status ember_session_state_save_file(const ember_session *sessio
 ** EMBER_ERR_INVALID_ARGUMENT for a NULL path. The message names the file.
 ** Not thread-safe on the same session.
 */
+EMBER_NODISCARD
 EMBER_API ember_status ember_session_state_load_file(ember_session *session, const char *path);
 
 /*
@@ -550,6 +554,7 @@ EMBER_API ember_status ember_session_state_load_file(ember_session *session, con
 ** Errors: EMBER_ERR_INVALID_ARGUMENT (NULL src or out), EMBER_ERR_OUT_OF_MEMORY.
 ** `src` is only read; not thread-safe with another call on `src`.
 */
+EMBER_NODISCARD
 EMBER_API ember_status ember_session_clone(const ember_session *src, ember_session **out);
 
 /*
@@ -566,6 +571,7 @@ EMBER_API ember_status ember_session_clone(const ember_session *src, ember_sessi
 ** re-evaluate the prefix instead (e.g. ember_session_eval_reuse()).
 ** Not thread-safe on the same session.
 */
+EMBER_NODISCARD
 EMBER_API ember_status ember_session_truncate(ember_session *session, int32_t n_keep);
 
 /*
@@ -576,6 +582,7 @@ EMBER_API ember_status ember_session_truncate(ember_session *session, int32_t n_
 ** Errors: EMBER_ERR_INVALID_ARGUMENT (NULL session or n_tokens, ids NULL with capacity > 0),
 ** EMBER_ERR_BUFFER_TOO_SMALL. Not thread-safe on the same session.
 */
+EMBER_NODISCARD
 EMBER_API ember_status ember_session_tokens(const ember_session *session, int32_t *ids,
                                             size_t capacity, size_t *n_tokens);
 
@@ -594,6 +601,7 @@ EMBER_API ember_status ember_session_tokens(const ember_session *session, int32_
 ** EMBER_ERR_OUT_OF_MEMORY. Cancellable with ember_session_cancel(). Not thread-safe on the
 ** same session.
 */
+EMBER_NODISCARD
 EMBER_API ember_status ember_session_eval_reuse(ember_session *session, const int32_t *ids,
                                                 size_t n_ids, size_t *n_reused);
 

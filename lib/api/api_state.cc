@@ -1,6 +1,6 @@
 // Session state save/load, clone, truncate, tokens and prefix reuse: argument checks and
-// status mapping over lib/runtime (Session, session_state.h). The sampler still lives in
-// the handle, so it is passed down explicitly.
+// status mapping over lib/runtime (Session, session_state.h). The state functions take the
+// sampler explicitly; here it is always the session's own.
 #include <cstring>
 #include <memory>
 #include <string>
@@ -29,13 +29,13 @@ ember_status ember_session_state_save(const ember_session* session, void* buf, s
     if (session == nullptr) return NullArgument(fn, "session");
     if (size == nullptr) return NullArgument(fn, "size");
     if (buf == nullptr && capacity > 0) return NullArgument(fn, "buf");
-    const uint64_t needed = ember::SessionStateSize(*session->session, *session->sampler);
+    const uint64_t needed = ember::SessionStateSize(*session->session, session->session->sampler());
     *size = static_cast<size_t>(needed);
     if (needed > capacity) {
       return Fail(EMBER_ERR_BUFFER_TOO_SMALL, std::string(fn) + ": " + std::to_string(needed) +
                                                   " bytes needed, capacity " + std::to_string(capacity));
     }
-    return Report(ember::SaveSessionState(*session->session, *session->sampler,
+    return Report(ember::SaveSessionState(*session->session, session->session->sampler(),
                                           absl::MakeSpan(static_cast<char*>(buf), *size)));
   });
 }
@@ -46,7 +46,7 @@ ember_status ember_session_state_load(ember_session* session, const void* buf, s
     if (session == nullptr) return NullArgument(fn, "session");
     if (buf == nullptr && size > 0) return NullArgument(fn, "buf");
     return Report(ember::LoadSessionState(std::string_view(static_cast<const char*>(buf), buf ? size : 0),
-                                          session->session.get(), session->sampler.get()));
+                                          session->session.get(), &session->session->sampler()));
   });
 }
 
@@ -55,7 +55,7 @@ ember_status ember_session_state_save_file(const ember_session* session, const c
   return Guard(fn, [&]() -> ember_status {
     if (session == nullptr) return NullArgument(fn, "session");
     if (path == nullptr) return NullArgument(fn, "path");
-    return Report(ember::SaveSessionStateFile(*session->session, *session->sampler, path));
+    return Report(ember::SaveSessionStateFile(*session->session, session->session->sampler(), path));
   });
 }
 
@@ -64,7 +64,7 @@ ember_status ember_session_state_load_file(ember_session* session, const char* p
   return Guard(fn, [&]() -> ember_status {
     if (session == nullptr) return NullArgument(fn, "session");
     if (path == nullptr) return NullArgument(fn, "path");
-    return Report(ember::LoadSessionStateFile(path, session->session.get(), session->sampler.get()));
+    return Report(ember::LoadSessionStateFile(path, session->session.get(), &session->session->sampler()));
   });
 }
 
@@ -78,8 +78,6 @@ ember_status ember_session_clone(const ember_session* src, ember_session** out) 
     if (!copy.ok()) return Report(copy.status());
     auto handle = std::make_unique<ember_session>();
     handle->session = std::move(copy).value();
-    handle->sampler = std::make_unique<ember::Sampler>(*src->sampler);
-    handle->n_sampleable = src->n_sampleable;
     handle->owner = src->owner;
     src->owner->refs.fetch_add(1, std::memory_order_acq_rel);
     *out = handle.release();
@@ -121,10 +119,8 @@ ember_status ember_session_eval_reuse(ember_session* session, const int32_t* ids
     if (n_ids > static_cast<size_t>(INT32_MAX)) {
       return Fail(EMBER_ERR_INVALID_ARGUMENT, std::string(fn) + ": n_ids too large");
     }
-    ember::api::BusyScope busy(session);
     int32_t reused = 0;
-    const absl::Status st = session->session->EvalReuse(absl::MakeConstSpan(ids, n_ids), &session->cancel_requested,
-                                                        &reused);
+    const absl::Status st = session->session->EvalReuse(absl::MakeConstSpan(ids, n_ids), &reused);
     if (n_reused != nullptr) *n_reused = static_cast<size_t>(reused);
     return Report(st);
   });

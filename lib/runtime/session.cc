@@ -229,6 +229,11 @@ absl::Status Session::Eval(absl::Span<const int32_t> tokens, float* all_logits) 
   return Eval(tokens, all_logits, impl_->cancellation.flag());
 }
 
+absl::Status Session::EvalReuse(absl::Span<const int32_t> ids, int32_t* n_reused) {
+  Cancellation::CallScope call(impl_->cancellation);
+  return EvalReuse(ids, impl_->cancellation.flag(), n_reused);
+}
+
 absl::StatusOr<int32_t> Session::Sample() {
   Impl& s = *impl_;
   if (!s.has_logits) return absl::InvalidArgumentError("nothing has been evaluated yet");
@@ -296,6 +301,7 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Clone() const {
   d.kv_first_held = s.kv_first_held;
   d.logits = s.logits;
   d.has_logits = s.has_logits;
+  d.sampler = s.sampler;  // parameters and RNG position: the fork samples as the original would
   return copy;
 }
 

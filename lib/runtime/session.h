@@ -97,6 +97,8 @@ class Session {
   // before (rows after the prefix are then recomputed lazily by the next Eval).
   absl::Status EvalReuse(absl::Span<const int32_t> ids, const std::atomic<bool>* cancel,
                          int32_t* n_reused);
+  // EvalReuse as one host call: runs inside a Cancellation::CallScope and polls cancellation().
+  absl::Status EvalReuse(absl::Span<const int32_t> ids, int32_t* n_reused);
 
   // The KV cache as session state (lib/runtime/session_state.h) sees it. The rows of
   // positions [kv_first_held(), n_kv_valid()) are in the cache; a query at position n reads
