@@ -1,6 +1,9 @@
 // `ember generate`: streams generated text to stdout and prints speed to stderr.
 #include <chrono>
 #include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "cli/common.h"
@@ -27,6 +30,9 @@ int32_t PrintToken(void* user_data, int32_t token, const char* text, size_t text
 }
 
 struct SamplerDeleter { void operator()(ember_sampler_options* o) const { ember_sampler_options_free(o); } };
+struct GenerateOptionsDeleter {
+  void operator()(ember_generate_options* o) const { ember_generate_options_free(o); }
+};
 
 }  // namespace
 
@@ -50,6 +56,18 @@ int RunGenerate() {
   if (st == EMBER_OK) st = ember_sampler_options_set_seed(raw, absl::GetFlag(FLAGS_seed));
   if (st != EMBER_OK) return ReportError(kCmd, "bad sampler option", st);
 
+  ember_generate_options* raw_generate = nullptr;
+  st = ember_generate_options_create(&raw_generate);
+  std::unique_ptr<ember_generate_options, GenerateOptionsDeleter> generate(raw_generate);
+  if (st == EMBER_OK) st = ember_generate_options_set_max_tokens(raw_generate, n_generate);
+  if (st == EMBER_OK) st = ember_generate_options_set_ignore_eos(raw_generate, absl::GetFlag(FLAGS_ignore_eos));
+  if (st == EMBER_OK) {
+    std::vector<const char*> stops;
+    for (const std::string& stop : StopStrings()) stops.push_back(stop.c_str());
+    st = ember_generate_options_set_stop_strings(raw_generate, stops.data(), stops.size());
+  }
+  if (st != EMBER_OK) return ReportError(kCmd, "bad generation option", st);
+
   const auto t_load = std::chrono::steady_clock::now();
   ModelPtr model = LoadModelFromFlags(kCmd);
   if (!model) return 1;
@@ -60,9 +78,9 @@ int RunGenerate() {
   std::fwrite(prompt.data(), 1, prompt.size(), stdout);
   int32_t n_done = 0;
   Progress progress;
-  st = ember_session_generate(session.get(), prompt.data(), prompt.size(), flags, n_generate,
-                              absl::GetFlag(FLAGS_ignore_eos) ? EMBER_GENERATE_IGNORE_EOS : EMBER_GENERATE_DEFAULT,
-                              PrintToken, &progress, &n_done);
+  int32_t stop_reason = EMBER_STOP_NONE;
+  st = ember_session_generate_ex(session.get(), prompt.data(), prompt.size(), flags, raw_generate, PrintToken,
+                                 &progress, &n_done, &stop_reason);
   const auto t_end = std::chrono::steady_clock::now();
   std::printf("\n");
   std::fflush(stdout);

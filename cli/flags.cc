@@ -25,7 +25,7 @@ ABSL_FLAG(float, min_p, 0.05f, "generate: min-p (0 = off)");
 ABSL_FLAG(float, repeat_penalty, 1.1f, "generate: repetition penalty (1 = off)");
 ABSL_FLAG(int32_t, repeat_last_n, 64, "generate: tokens the repetition penalty looks back");
 ABSL_FLAG(uint64_t, seed, 0, "generate: sampler seed; synth: weight seed");
-ABSL_FLAG(bool, ignore_eos, false, "generate: keep going past the end-of-sequence token");
+ABSL_FLAG(bool, ignore_eos, false, "generate: keep going past end-of-generation tokens");
 ABSL_FLAG(bool, json, false, "machine-readable output");
 ABSL_FLAG(std::string, weights, "", "load-time weight format: q8_0 or q4_0 (default: as stored)");
 ABSL_FLAG(std::string, arch, "", "synth: phi2, llama2-7b, mistral-7b, tiny-phi2, tiny-llama, tiny-mistral");
@@ -66,6 +66,35 @@ std::vector<std::string> NormalizeFlagSpellings(int argc, char** argv) {
                   (eq != std::string::npos ? arg.substr(eq) : own_bool ? "=true" : ""));
   }
   return out;
+}
+
+bool TakeRepeatedFlag(std::vector<std::string>* args, const std::string& name,
+                      std::vector<std::string>* values, std::string* error) {
+  std::vector<std::string> kept;
+  for (size_t i = 0; i < args->size(); ++i) {
+    const std::string& a = (*args)[i];
+    if (i == 0 || (a != "--" + name && a != "-" + name && a.rfind("--" + name + "=", 0) != 0 &&
+                   a.rfind("-" + name + "=", 0) != 0)) {
+      kept.push_back(a);
+      continue;
+    }
+    const size_t eq = a.find('=');
+    if (eq != std::string::npos) {
+      values->push_back(a.substr(eq + 1));
+    } else if (i + 1 < args->size()) {
+      values->push_back((*args)[++i]);
+    } else {
+      *error = "--" + name + " needs a value";
+      return false;
+    }
+  }
+  *args = std::move(kept);
+  return true;
+}
+
+std::vector<std::string>& StopStrings() {
+  static auto* stops = new std::vector<std::string>();
+  return *stops;
 }
 
 bool ReadPrompt(std::string* prompt, std::string* error) {

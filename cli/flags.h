@@ -50,6 +50,14 @@ bool ReadPrompt(std::string* prompt, std::string* error);
 // Tokenize flags from --bos / --no-bos / --parse-special.
 bool TokenizeFlags(uint32_t* flags, std::string* error);
 
+// Removes every `--NAME VALUE` / `--NAME=VALUE` from normalized `args` (after args[0]) and
+// returns the values in order: absl flags hold one value, and `generate --stop` repeats.
+// False with a message in *error if the last one lacks its value.
+bool TakeRepeatedFlag(std::vector<std::string>* args, const std::string& name,
+                      std::vector<std::string>* values, std::string* error);
+// generate --stop values (filled by main before RunGenerate).
+std::vector<std::string>& StopStrings();
+
 }  // namespace ember::cli
 
 #endif  // EMBER_CLI_FLAGS_H_

@@ -16,6 +16,7 @@ constexpr char kUsage[] =
     "commands:\n"
     "  generate -m MODEL (-p TEXT | -f FILE) [-n N=128] [--temp T] [--top-k K] [--top-p P]\n"
     "           [--min-p P] [--repeat-penalty R] [--seed S] [-t THREADS] [-c CTX] [--bos|--no-bos]\n"
+    "           [--stop TEXT]... [--ignore-eos]\n"
     "  tokenize -m MODEL (-p TEXT | -f FILE) [--bos|--no-bos] [--parse-special]\n"
     "  eval     -m MODEL (-p TEXT | -f FILE) [--bos|--no-bos] [-n N=32] [--top K=20]\n"
     "           [--logits-out FILE] [-t THREADS]\n"
@@ -47,6 +48,13 @@ int main(int argc, char** argv) {
   // Parse the flags that follow the command.
   std::vector<std::string> args = ember::cli::NormalizeFlagSpellings(argc - 1, argv + 1);
   args[0] = std::string(argv[0]) + " " + command;
+  if (command == "generate") {
+    std::string error;
+    if (!ember::cli::TakeRepeatedFlag(&args, "stop", &ember::cli::StopStrings(), &error)) {
+      std::fprintf(stderr, "ember generate: %s\n%s", error.c_str(), kUsage);
+      return 2;
+    }
+  }
   if (command == "bench") {
     // bench takes a list of thread counts (-t 1,2), which the shared int flag cannot hold.
     for (std::string& a : args) {

@@ -262,6 +262,16 @@ EMBER_API const char *ember_model_architecture(const ember_model *model);
 /* 1 if the tokenizer adds BOS by default, else 0. */
 EMBER_API int32_t ember_model_adds_bos(const ember_model *model);
 
+/*
+** 1 if sampling `token` ends a generation, else 0 (also for a NULL model or an id outside
+** the vocabulary). The end-of-generation set is: the tokenizer's EOS; control tokens
+** spelled <|im_end|>, <|endoftext|>, <|eot_id|>, <|eom_id|>, <end_of_turn> or <|end|>;
+** for GGUF files tokenizer.ggml.eot_token_id and tokenizer.ggml.eom_token_id; for Hugging
+** Face directories every id of eos_token_id (an id or a list) in config.json and
+** generation_config.json. Thread-safe.
+*/
+EMBER_API int32_t ember_model_token_is_eog(const ember_model *model, int32_t token);
+
 /* ======================================================================================
 ** Tokenizer
 ** ==================================================================================== */
@@ -314,7 +324,12 @@ typedef struct ember_sampler_options ember_sampler_options;
 /*
 ** Creates sampler options with the defaults: greedy (temperature 0), top_k 0 (off),
 ** top_p 1 (off), min_p 0 (off), repetition penalty 1 (off) over the last 64 tokens,
-** seed 0. Same seed and same inputs give the same tokens on every run and machine.
+** presence and frequency penalties 0 (off), no logit bias, seed 0. Same seed and same
+** inputs give the same tokens on every run and machine.
+**
+** The logits are adjusted in this order before the token is chosen: repetition penalty,
+** presence/frequency penalties, logit bias; then temperature, top_k, top_p and min_p
+** narrow the candidates (greedy takes the largest adjusted logit).
 */
 EMBER_NODISCARD
 EMBER_API ember_status ember_sampler_options_create(ember_sampler_options **out);
@@ -335,6 +350,35 @@ EMBER_API ember_status ember_sampler_options_set_repeat_penalty(ember_sampler_op
                                                                 float penalty, int32_t last_n);
 EMBER_NODISCARD
 EMBER_API ember_status ember_sampler_options_set_seed(ember_sampler_options *o, uint64_t seed);
+/*
+** Presence and frequency penalties with OpenAI's semantics: before each pick,
+**   logit[t] -= presence_penalty * (count[t] > 0) + frequency_penalty * count[t]
+** where count[t] is how many times the session's sampler picked t in the current
+** completion: since the start of the running ember_session_generate[_ex]() call; for
+** ember_session_sample(), since the last generate call, ember_session_reset() or
+** ember_session_set_sampler(). Prompt tokens do not count (the repetition penalty covers
+** the context). 0 turns a penalty off; negative values favour repeats. Any finite value
+** (OpenAI accepts [-2, 2]). EMBER_ERR_INVALID_ARGUMENT for NULL options or a value that is
+** not finite.
+*/
+EMBER_API ember_status ember_sampler_options_set_presence_penalty(ember_sampler_options *o,
+                                                                  float penalty);
+EMBER_API ember_status ember_sampler_options_set_frequency_penalty(ember_sampler_options *o,
+                                                                   float penalty);
+/*
+** Replaces the logit bias with `n` (token, bias) pairs (copied; n = 0 removes it): each
+** bias is added to that token's logit before sampling. -INFINITY forbids a token. A token
+** listed twice takes its last bias. The ids are checked against the model when the
+** options reach a session (ember_session_create(), ember_session_set_sampler()): an id
+** >= ember_model_n_vocab() is EMBER_ERR_INVALID_TOKEN there; ids the tokenizer lacks
+** (n_tokens <= id < n_vocab) are accepted and have no effect, as they are never sampled.
+** Errors: EMBER_ERR_INVALID_ARGUMENT (NULL options, tokens or biases NULL with n > 0, a
+** NaN or +INFINITY bias), EMBER_ERR_INVALID_TOKEN (a negative id),
+** EMBER_ERR_OUT_OF_MEMORY. On error the options are unchanged.
+*/
+EMBER_API ember_status ember_sampler_options_set_logit_bias(ember_sampler_options *o,
+                                                            const int32_t *tokens,
+                                                            const float *biases, size_t n);
 
 /* ======================================================================================
 ** Session options
@@ -392,7 +436,8 @@ typedef struct ember_session ember_session;
 /*
 ** Creates a session (KV cache + sampler state) on `model`; `options` may be NULL. Many
 ** sessions may share one model. The model must outlive the session.
-** Errors: EMBER_ERR_INVALID_ARGUMENT, EMBER_ERR_OUT_OF_MEMORY.
+** Errors: EMBER_ERR_INVALID_ARGUMENT, EMBER_ERR_INVALID_TOKEN (a logit-bias id >= n_vocab),
+** EMBER_ERR_OUT_OF_MEMORY.
 ** Thread-safe with respect to the model.
 */
 EMBER_NODISCARD
@@ -446,6 +491,16 @@ EMBER_NODISCARD
 EMBER_API ember_status ember_session_sample(ember_session *session, int32_t *token);
 
 /*
+** Replaces the session's sampler with `sampler` (copied) between calls: the tokens and KV
+** cache stay, the random sequence restarts from the new seed and the presence/frequency
+** counts start empty. Errors: EMBER_ERR_INVALID_ARGUMENT (NULL session or sampler),
+** EMBER_ERR_INVALID_TOKEN (a logit-bias id >= ember_model_n_vocab()); the session is then
+** unchanged. Not while another call runs on the session (one thread at a time).
+*/
+EMBER_API ember_status ember_session_set_sampler(ember_session *session,
+                                                 const ember_sampler_options *sampler);
+
+/*
 ** Streaming callback of ember_session_generate(): called once per generated token with its
 ** id and the text it completes (`text` is valid UTF-8, never splits a character across
 ** calls, is not NUL-terminated, and is valid only during the call; it may be empty when a
@@ -462,7 +517,8 @@ typedef int32_t (*ember_token_callback)(void *user_data, int32_t token, const ch
 /*
 ** Tokenizes `prompt` (tokenize flags as ember_tokenize(); BOS only if the session is
 ** empty), evaluates it, then samples and evaluates up to `max_tokens` tokens, calling
-** `callback` (may be NULL) for each. Stops at EOS (unless EMBER_GENERATE_IGNORE_EOS), when
+** `callback` (may be NULL) for each. Stops at an end-of-generation token
+** (ember_model_token_is_eog; unless EMBER_GENERATE_IGNORE_EOS), when
 ** the callback returns non-zero, at max_tokens, or on cancel. `n_generated` (may be NULL)
 ** receives the number of tokens generated.
 ** Errors: as ember_tokenize() and ember_session_eval(). On EMBER_ERR_CANCELLED or
@@ -474,6 +530,99 @@ EMBER_API ember_status ember_session_generate(ember_session *session, const char
                                               int32_t max_tokens, uint32_t generate_flags,
                                               ember_token_callback callback, void *user_data,
                                               int32_t *n_generated);
+
+/* ======================================================================================
+** Generation with stop conditions
+** ==================================================================================== */
+
+typedef struct ember_generate_options ember_generate_options;
+
+/*
+** Creates generation options holding the defaults: no token limit (generation runs until
+** a stop condition or a full context), stop at end-of-generation tokens, no stop strings,
+** no stop tokens. EMBER_ERR_INVALID_ARGUMENT if `out` is NULL, EMBER_ERR_OUT_OF_MEMORY.
+** The options are read only during each ember_session_generate_ex() call, so one object
+** may serve many calls and be freed after the last. Not thread-safe on the same object.
+*/
+EMBER_API ember_status ember_generate_options_create(ember_generate_options **out);
+EMBER_API void ember_generate_options_free(ember_generate_options *options);
+/* Generate at most `max_tokens` (>= 0) tokens. EMBER_ERR_INVALID_ARGUMENT for NULL options
+** or a negative value. */
+EMBER_API ember_status ember_generate_options_set_max_tokens(ember_generate_options *o,
+                                                             int32_t max_tokens);
+/* Non-zero: end-of-generation tokens do not stop generation (they are evaluated and, being
+** control tokens, add no text). Stop tokens and stop strings still apply.
+** EMBER_ERR_INVALID_ARGUMENT for NULL options. */
+EMBER_API ember_status ember_generate_options_set_ignore_eos(ember_generate_options *o,
+                                                             int32_t ignore_eos);
+/*
+** Replaces the stop strings with `n` NUL-terminated UTF-8 strings (copied; n = 0 removes
+** them). Generation stops when the generated text contains one, even if it spans several
+** tokens; see ember_session_generate_ex() for what is emitted and kept.
+** Errors: EMBER_ERR_INVALID_ARGUMENT (NULL options, strings NULL with n > 0, a NULL or empty
+** string), EMBER_ERR_INVALID_UTF8, EMBER_ERR_OUT_OF_MEMORY. On error the options are
+** unchanged.
+*/
+EMBER_API ember_status ember_generate_options_set_stop_strings(ember_generate_options *o,
+                                                               const char *const *strings,
+                                                               size_t n);
+/*
+** Replaces the stop token ids with `n` ids (copied; n = 0 removes them). Sampling one ends
+** generation like an end-of-generation token: it is not evaluated and not reported. Ids
+** the model does not have are allowed (the model is unknown here) and never match.
+** Errors: EMBER_ERR_INVALID_ARGUMENT (NULL options, tokens NULL with n > 0),
+** EMBER_ERR_INVALID_TOKEN (a negative id), EMBER_ERR_OUT_OF_MEMORY. On error the options
+** are unchanged.
+*/
+EMBER_API ember_status ember_generate_options_set_stop_tokens(ember_generate_options *o,
+                                                              const int32_t *tokens, size_t n);
+
+/* Why ember_session_generate_ex() stopped (*stop_reason). */
+#define EMBER_STOP_NONE 0         /* the call failed before any stop condition */
+#define EMBER_STOP_EOS 1          /* sampled an end-of-generation token */
+#define EMBER_STOP_STRING 2       /* the text reached a stop string */
+#define EMBER_STOP_MAX_TOKENS 3   /* generated max_tokens tokens */
+#define EMBER_STOP_CALLBACK 4     /* the callback returned non-zero */
+#define EMBER_STOP_CANCELLED 5    /* ember_session_cancel() (status EMBER_ERR_CANCELLED) */
+#define EMBER_STOP_CONTEXT_FULL 6 /* no room for the next token (EMBER_ERR_CONTEXT_FULL) */
+#define EMBER_STOP_TOKEN 7        /* sampled one of the stop tokens */
+
+/*
+** ember_session_generate() with stop conditions: tokenizes and evaluates `prompt` like it
+** (BOS only if the session is empty), then samples and evaluates tokens until one of the
+** conditions of `options` (NULL = the defaults of ember_generate_options_create()).
+**
+** The callback (may be NULL) is called once for each generated token that stays in the
+** session, in order, with the text that token completes (the same rules as
+** ember_session_generate()). With stop strings, a token's call is delayed until its text
+** can no longer be part of a stop string, so text that becomes a stop string never reaches
+** the callback. When a stop string appears:
+**   - the text before it is emitted: the tokens whose text lies wholly before it are
+**     reported as usual; the part of the stop string's first token that comes before the
+**     stop string (if any) is reported in one last call with token = -1;
+**   - the stop string itself and any text after it (even within the same token) are not;
+**   - every token whose text reaches into the stop string is removed from the session, so
+**     the session ends right after the last token reported with an id. Its logits are
+**     those after that token, ready for the next call.
+** If the callback returns non-zero, generation stops after that token, and tokens already
+** evaluated but not yet reported (held back for stop strings) are removed from the session
+** too. On every other end (EOS, stop token, max_tokens, cancel, full context) the held-back
+** tokens are reported first. With a sliding-window model a session can take back only a
+** limited number of tokens; tokens beyond that are reported even if they might still
+** start a stop string (only with stop strings longer than a few hundred tokens).
+**
+** *n_generated (may be NULL) receives the number of tokens reported with an id: those the
+** session gained after the prompt. *stop_reason (may be NULL) receives an EMBER_STOP_*
+** value; both are set on every return.
+** Errors: as ember_session_generate(); on EMBER_ERR_CANCELLED and EMBER_ERR_CONTEXT_FULL
+** *stop_reason says so too, and the tokens reported so far stay in the session.
+** Thread safety: as ember_session_generate().
+*/
+EMBER_API ember_status ember_session_generate_ex(ember_session *session, const char *prompt,
+                                                 size_t prompt_len, uint32_t tokenize_flags,
+                                                 const ember_generate_options *options,
+                                                 ember_token_callback callback, void *user_data,
+                                                 int32_t *n_generated, int32_t *stop_reason);
 
 /*
 ** Asks the call currently running on `session` (eval, eval_reuse or generate) to stop as soon as

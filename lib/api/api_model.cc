@@ -57,6 +57,9 @@ int32_t ember_model_token_eos(const ember_model* m) { return m ? m->model->token
 const char* ember_model_architecture(const ember_model* m) {
   return m ? m->model->config().arch_name.c_str() : "";
 }
+int32_t ember_model_token_is_eog(const ember_model* m, int32_t token) {
+  return m && m->model->IsEndOfGeneration(token) ? 1 : 0;
+}
 int32_t ember_model_adds_bos(const ember_model* m) {
   return m && m->model->tokenizer().add_bos_by_default() ? 1 : 0;
 }

@@ -5,8 +5,10 @@
 
 #include "lib/api/handles.h"
 #include "lib/api/status_map.h"
+#include "lib/base/errors.h"
 
 using ember::api::Fail;
+using ember::api::Guard;
 using ember::api::Report;
 
 namespace {
@@ -96,6 +98,34 @@ ember_status ember_sampler_options_set_seed(ember_sampler_options* o, uint64_t s
   return SetSamplerParam(o, "ember_sampler_options_set_seed", [&](ember::SamplerParams& p) { p.seed = seed; });
 }
 
+ember_status ember_sampler_options_set_presence_penalty(ember_sampler_options* o, float penalty) {
+  return SetSamplerParam(o, "ember_sampler_options_set_presence_penalty",
+                         [&](ember::SamplerParams& p) { p.presence_penalty = penalty; });
+}
+ember_status ember_sampler_options_set_frequency_penalty(ember_sampler_options* o, float penalty) {
+  return SetSamplerParam(o, "ember_sampler_options_set_frequency_penalty",
+                         [&](ember::SamplerParams& p) { p.frequency_penalty = penalty; });
+}
+
+ember_status ember_sampler_options_set_logit_bias(ember_sampler_options* o, const int32_t* tokens,
+                                                  const float* biases, size_t n) {
+  constexpr char kFn[] = "ember_sampler_options_set_logit_bias";
+  if (o == nullptr) return NullOptions(kFn);
+  return Guard(kFn, [&]() -> ember_status {
+    if ((tokens == nullptr || biases == nullptr) && n > 0) {
+      return Fail(EMBER_ERR_INVALID_ARGUMENT, std::string(kFn) + ": tokens or biases is NULL");
+    }
+    ember::SamplerParams p = o->params;
+    p.logit_bias.clear();
+    for (size_t i = 0; i < n; ++i) p.logit_bias.push_back({tokens[i], biases[i]});
+    absl::Status st = ember::ValidateSamplerParams(p);
+    if (!st.ok()) return Report(ember::Annotate(st, kFn));
+    ember::NormalizeLogitBias(&p.logit_bias);
+    o->params = std::move(p);
+    return EMBER_OK;
+  });
+}
+
 ember_status ember_session_options_create(ember_session_options** out) {
   return CreateOptions(out, "ember_session_options_create");
 }
@@ -157,6 +187,64 @@ ember_status ember_session_options_set_sampler(ember_session_options* o, const e
   if (sampler == nullptr) return Fail(EMBER_ERR_INVALID_ARGUMENT, "ember_session_options_set_sampler: sampler is NULL");
   o->sampler = sampler->params;
   return EMBER_OK;
+}
+
+ember_status ember_generate_options_create(ember_generate_options** out) {
+  return CreateOptions(out, "ember_generate_options_create");
+}
+void ember_generate_options_free(ember_generate_options* options) { delete options; }
+
+ember_status ember_generate_options_set_max_tokens(ember_generate_options* o, int32_t max_tokens) {
+  if (o == nullptr) return NullOptions("ember_generate_options_set_max_tokens");
+  if (max_tokens < 0) {
+    return Fail(EMBER_ERR_INVALID_ARGUMENT,
+                "ember_generate_options_set_max_tokens: max_tokens must be >= 0, got " + std::to_string(max_tokens));
+  }
+  o->options.max_tokens = max_tokens;
+  return EMBER_OK;
+}
+
+ember_status ember_generate_options_set_ignore_eos(ember_generate_options* o, int32_t ignore_eos) {
+  if (o == nullptr) return NullOptions("ember_generate_options_set_ignore_eos");
+  o->options.ignore_eos = ignore_eos != 0;
+  return EMBER_OK;
+}
+
+ember_status ember_generate_options_set_stop_strings(ember_generate_options* o, const char* const* strings,
+                                                     size_t n) {
+  constexpr char kFn[] = "ember_generate_options_set_stop_strings";
+  if (o == nullptr) return NullOptions(kFn);
+  return Guard(kFn, [&]() -> ember_status {
+    if (strings == nullptr && n > 0) return Fail(EMBER_ERR_INVALID_ARGUMENT, std::string(kFn) + ": strings is NULL");
+    ember::GenerateOptions changed = o->options;
+    changed.stop_strings.clear();
+    for (size_t i = 0; i < n; ++i) {
+      if (strings[i] == nullptr) {
+        return Fail(EMBER_ERR_INVALID_ARGUMENT, std::string(kFn) + ": strings[" + std::to_string(i) + "] is NULL");
+      }
+      changed.stop_strings.emplace_back(strings[i]);
+    }
+    absl::Status st = ember::ValidateGenerateOptions(changed);
+    if (!st.ok()) return Report(ember::Annotate(st, kFn));
+    o->options = std::move(changed);
+    return EMBER_OK;
+  });
+}
+
+ember_status ember_generate_options_set_stop_tokens(ember_generate_options* o, const int32_t* tokens, size_t n) {
+  constexpr char kFn[] = "ember_generate_options_set_stop_tokens";
+  if (o == nullptr) return NullOptions(kFn);
+  return Guard(kFn, [&]() -> ember_status {
+    if (tokens == nullptr && n > 0) return Fail(EMBER_ERR_INVALID_ARGUMENT, std::string(kFn) + ": tokens is NULL");
+    for (size_t i = 0; i < n; ++i) {
+      if (tokens[i] < 0) {
+        return Fail(EMBER_ERR_INVALID_TOKEN, std::string(kFn) + ": token id " + std::to_string(tokens[i]) +
+                                                  " is negative");
+      }
+    }
+    o->options.stop_tokens.assign(tokens, tokens + n);
+    return EMBER_OK;
+  });
 }
 
 }  // extern "C"

@@ -112,6 +112,14 @@ ember_status ember_session_sample(ember_session* session, int32_t* token) {
   });
 }
 
+ember_status ember_session_set_sampler(ember_session* session, const ember_sampler_options* sampler) {
+  if (session == nullptr) return NullSession("ember_session_set_sampler");
+  return Guard("ember_session_set_sampler", [&]() -> ember_status {
+    if (sampler == nullptr) return Fail(EMBER_ERR_INVALID_ARGUMENT, "ember_session_set_sampler: sampler is NULL");
+    return Report(ember::Annotate(session->session->SetSampler(sampler->params), "ember_session_set_sampler"));
+  });
+}
+
 ember_status ember_session_cancel(ember_session* session) {
   if (session == nullptr) return NullSession("ember_session_cancel");
   session->session->cancellation().Request();

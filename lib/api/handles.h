@@ -7,6 +7,7 @@
 
 #include "ember/ember.h"
 #include "lib/model/model.h"
+#include "lib/runtime/generator.h"
 #include "lib/runtime/session.h"
 
 struct ember_model_options {
@@ -15,6 +16,10 @@ struct ember_model_options {
 
 struct ember_sampler_options {
   ember::SamplerParams params;
+};
+
+struct ember_generate_options {
+  ember::GenerateOptions options;
 };
 
 struct ember_session_options {

@@ -115,6 +115,25 @@ class ConfigFields {
     return value;
   }
 
+  // Every id of a token-id field that may be an id or a list of ids; empty if absent.
+  absl::StatusOr<std::vector<int64_t>> TokenIds(const char* key, int64_t vocab_size) const {
+    std::vector<int64_t> ids;
+    const json* v = Find(key);
+    if (v == nullptr) return ids;
+    if (!v->is_array()) {
+      EMBER_ASSIGN_OR_RETURN(int64_t id, IntValue(key, *v));
+      EMBER_RETURN_IF_ERROR(CheckRange(key, id, 0, vocab_size - 1));
+      ids.push_back(id);
+      return ids;
+    }
+    for (const json& element : *v) {
+      EMBER_ASSIGN_OR_RETURN(int64_t id, IntValue(key, element));
+      EMBER_RETURN_IF_ERROR(CheckRange(key, id, 0, vocab_size - 1));
+      ids.push_back(id);
+    }
+    return ids;
+  }
+
  private:
   const json& object_;
   std::string_view source_;
@@ -243,6 +262,7 @@ absl::StatusOr<HfConfig> ParseFields(const json& root, std::string_view source) 
   c.hidden_act = act.value_or(defaults->hidden_act);
   EMBER_ASSIGN_OR_RETURN(c.bos_token_id, f.TokenId("bos_token_id", c.vocab_size));
   EMBER_ASSIGN_OR_RETURN(c.eos_token_id, f.TokenId("eos_token_id", c.vocab_size));
+  EMBER_ASSIGN_OR_RETURN(c.eos_token_ids, f.TokenIds("eos_token_id", c.vocab_size));
   // Newer transformers write "dtype" instead of "torch_dtype".
   EMBER_ASSIGN_OR_RETURN(std::optional<std::string> dtype, f.String("torch_dtype"));
   if (!dtype.has_value()) {
@@ -275,6 +295,22 @@ absl::StatusOr<HfConfig> ParseHfConfig(std::string_view json_text, std::string_v
   // dump() and the typed getters above are guarded, but keep any library exception inside.
   try {
     return ParseFields(root, source);
+  } catch (const json::exception& e) {
+    return InvalidModelError(absl::StrCat(AV(source), ": ", e.what()));
+  }
+}
+
+absl::StatusOr<HfGenerationConfig> ParseHfGenerationConfig(std::string_view json_text,
+                                                           std::string_view source,
+                                                           int64_t vocab_size) {
+  EMBER_ASSIGN_OR_RETURN(json root, ParseJsonText(json_text, source));
+  if (!root.is_object()) {
+    return InvalidModelError(absl::StrCat(AV(source), ": expected a JSON object, got ", JsonTypeName(root)));
+  }
+  try {
+    HfGenerationConfig g;
+    EMBER_ASSIGN_OR_RETURN(g.eos_token_ids, ConfigFields(root, source).TokenIds("eos_token_id", vocab_size));
+    return g;
   } catch (const json::exception& e) {
     return InvalidModelError(absl::StrCat(AV(source), ": ", e.what()));
   }

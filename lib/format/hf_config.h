@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -30,7 +31,8 @@ struct HfConfig {
   bool tie_word_embeddings = false;
   std::string hidden_act;            // "silu", "gelu_new", ...
   std::optional<int64_t> bos_token_id;
-  std::optional<int64_t> eos_token_id;
+  std::optional<int64_t> eos_token_id;   // the first of eos_token_ids
+  std::vector<int64_t> eos_token_ids;    // every id of eos_token_id (an id or a list)
   std::string torch_dtype;            // "float32", "bfloat16", ... ("" if absent)
   bool attention_bias = false;       // q/k/v/o projections have biases (always for phi)
   bool mlp_bias = false;             // MLP projections have biases (always for phi)
@@ -42,6 +44,18 @@ struct HfConfig {
 // Absent optional fields take the defaults transformers' config classes give them (e.g.
 // rms_norm_eps 1e-6 for llama/mistral, sliding_window 4096 for mistral; null means none).
 absl::StatusOr<HfConfig> ParseHfConfig(std::string_view json_text, std::string_view source);
+
+// generation_config.json: the generation defaults that transformers' generate() reads.
+// ember takes only the end-of-generation ids from it.
+struct HfGenerationConfig {
+  std::vector<int64_t> eos_token_ids;  // eos_token_id: an id or a list of ids
+};
+
+// Parses generation_config.json text; ids must be in [0, vocab_size). InvalidModelError
+// naming `source` for invalid JSON or a mistyped/out-of-range eos_token_id.
+absl::StatusOr<HfGenerationConfig> ParseHfGenerationConfig(std::string_view json_text,
+                                                           std::string_view source,
+                                                           int64_t vocab_size);
 
 }  // namespace ember
 

@@ -20,6 +20,7 @@ constexpr size_t kMaxConfigBytes = size_t{16} << 20;
 constexpr size_t kMaxIndexBytes = size_t{64} << 20;
 
 constexpr char kConfigName[] = "config.json";
+constexpr char kGenerationConfigName[] = "generation_config.json";
 constexpr char kSingleName[] = "model.safetensors";
 constexpr char kIndexName[] = "model.safetensors.index.json";
 
@@ -98,6 +99,12 @@ absl::StatusOr<std::unique_ptr<HfModelDir>> HfModelDir::Open(const std::string& 
   const std::string config_path = JoinPath(dir, kConfigName);
   EMBER_ASSIGN_OR_RETURN(std::string config_text, ReadSmallFile(config_path, kMaxConfigBytes));
   EMBER_ASSIGN_OR_RETURN(m->config_, ParseHfConfig(config_text, config_path));
+  const std::string generation_path = JoinPath(dir, kGenerationConfigName);
+  if (IsFile(generation_path)) {
+    EMBER_ASSIGN_OR_RETURN(std::string text, ReadSmallFile(generation_path, kMaxConfigBytes));
+    EMBER_ASSIGN_OR_RETURN(m->generation_config_,
+                           ParseHfGenerationConfig(text, generation_path, m->config_.vocab_size));
+  }
 
   // Which files hold the weights, and (sharded) which tensor each shard should hold.
   std::set<std::string> shard_names;

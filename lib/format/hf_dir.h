@@ -22,11 +22,15 @@ class HfModelDir {
   // file name inside the directory, a tensor in two shards, a tensor the index names but
   // its shard lacks), UnsupportedError (unknown model_type; only pytorch_model.bin).
   // model.safetensors wins over an index when both exist, as in transformers.
+  // generation_config.json is optional; when present, a malformed one is an
+  // InvalidModelError like config.json.
   static absl::StatusOr<std::unique_ptr<HfModelDir>> Open(const std::string& dir);
   // True if `path` is a directory with a config.json.
   static bool Looks(const std::string& path);
 
   const HfConfig& config() const { return config_; }
+  // generation_config.json if the directory has one, else empty defaults.
+  const HfGenerationConfig& generation_config() const { return generation_config_; }
   const std::string& dir() const { return dir_; }
   // nullptr if no shard has that tensor (or it has an unsupported dtype, see GetTensor).
   const TensorView* FindTensor(std::string_view hf_name) const;
@@ -43,6 +47,7 @@ class HfModelDir {
   HfModelDir() = default;
   std::string dir_;
   HfConfig config_;
+  HfGenerationConfig generation_config_;
   std::vector<std::unique_ptr<SafetensorsFile>> shards_;
   absl::flat_hash_map<std::string, const TensorView*> index_;
   // Tensors with unsupported dtypes, and the shard holding each.

@@ -9,6 +9,13 @@ namespace ember {
 
 enum class Architecture { kLlama, kMistral, kPhi2 };
 
+// Where the output projection (logits = output * hidden) comes from.
+enum class OutputWeights {
+  kOwnOrTied,  // GGUF's convention: output.weight if the file has it, else the embedding
+  kOwn,        // the model's own tensor, which must be present (HF tie_word_embeddings false)
+  kTied,       // the embedding matrix (HF tie_word_embeddings true)
+};
+
 struct ModelConfig {
   Architecture arch = Architecture::kLlama;
   std::string arch_name;     // "llama", "mistral", "phi2"
@@ -24,6 +31,7 @@ struct ModelConfig {
   float norm_eps = 1e-5f;
   int32_t n_ctx_train = 0;
   int32_t sliding_window = 0;  // 0 = full attention
+  OutputWeights output_weights = OutputWeights::kOwnOrTied;
 };
 
 }  // namespace ember

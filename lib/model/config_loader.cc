@@ -161,6 +161,9 @@ absl::StatusOr<ModelConfig> ConfigFromHf(const HfConfig& hf, std::string_view so
     }
     return static_cast<int32_t>(v);
   };
+  // transformers ties the output to the embedding exactly when the config says so; a
+  // missing lm_head of an untied model is a broken checkpoint, not an invitation to tie.
+  c.output_weights = hf.tie_word_embeddings ? OutputWeights::kTied : OutputWeights::kOwn;
   EMBER_ASSIGN_OR_RETURN(c.n_vocab, check(hf.vocab_size, "vocab_size", kMaxContext * 64));
   EMBER_ASSIGN_OR_RETURN(c.n_embd, check(hf.hidden_size, "hidden_size", kMaxDim));
   EMBER_ASSIGN_OR_RETURN(c.n_layer, check(hf.num_hidden_layers, "num_hidden_layers", kMaxLayers));

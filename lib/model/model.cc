@@ -1,5 +1,6 @@
 #include "lib/model/model.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -9,6 +10,7 @@
 #include "lib/format/hf_dir.h"
 #include "lib/model/config_loader.h"
 #include "lib/model/fingerprint.h"
+#include "lib/model/end_of_generation.h"
 #include "lib/model/weight_loader.h"
 #include "lib/model/weights.h"
 
@@ -33,6 +35,9 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& path,
   }
   EMBER_RETURN_IF_ERROR(LoadWeights(model->config_, options.weight_format, &w));
   model->fingerprint_ = ComputeModelFingerprint(model->config_, w);
+  EMBER_ASSIGN_OR_RETURN(model->end_of_generation_,
+                         EndOfGenerationTokens(*model->tokenizer_, model->config_.n_vocab,
+                                               w.gguf.get(), w.hf_dir.get()));
 
   const ModelConfig& c = model->config_;
   Log(&model->log_, LogLevel::kInfo,
@@ -43,6 +48,10 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& path,
                           ? absl::StrCat(", sliding window ", c.sliding_window)
                           : std::string()));
   return model;
+}
+
+bool Model::IsEndOfGeneration(int32_t id) const {
+  return std::binary_search(end_of_generation_.begin(), end_of_generation_.end(), id);
 }
 
 absl::Status Model::TokenText(int32_t id, bool skip_special, std::string* out) const {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "lib/base/log.h"
@@ -45,6 +46,11 @@ class Model {
   // rows) render as "": a sampler never picks them, but a host may feed them.
   absl::Status TokenText(int32_t id, bool skip_special, std::string* out) const;
 
+  // Whether sampling `id` ends a generation (lib/model/end_of_generation.h says which ids).
+  bool IsEndOfGeneration(int32_t id) const;
+  // Those ids, sorted.
+  const std::vector<int32_t>& end_of_generation() const { return end_of_generation_; }
+
  private:
   Model() = default;
   ModelConfig config_;
@@ -52,6 +58,7 @@ class Model {
   std::unique_ptr<ModelWeights> weights_;
   LogSink log_;
   uint64_t fingerprint_ = 0;
+  std::vector<int32_t> end_of_generation_;
 };
 
 }  // namespace ember

@@ -49,14 +49,27 @@ class WeightLoader {
     EMBER_ASSIGN_OR_RETURN(w_->output_norm.weight, Vector("output_norm.weight", n_embd));
     if (c_.arch == Architecture::kPhi2) {
       EMBER_ASSIGN_OR_RETURN(w_->output_norm.bias, Vector("output_norm.bias", n_embd));
-      if (Find("output.bias") != nullptr) {
+      // transformers' PhiForCausalLM always has lm_head.bias; a GGUF may leave it out.
+      if (w_->hf_dir || Find("output.bias") != nullptr) {
         EMBER_ASSIGN_OR_RETURN(w_->output_bias, Vector("output.bias", n_vocab));
       }
     }
-    if (Find("output.weight") != nullptr) {
-      EMBER_ASSIGN_OR_RETURN(w_->output, Matrix("output.weight", n_vocab, n_embd));
+    // Only a model that declares tied embeddings (or a GGUF without output.weight, by that
+    // format's convention) reuses the embedding: substituting it for a missing output
+    // matrix would silently produce wrong text.
+    const bool tied = c_.output_weights == OutputWeights::kTied ||
+                      (c_.output_weights == OutputWeights::kOwnOrTied && Find("output.weight") == nullptr);
+    if (tied) {
+      w_->output = w_->token_embd;
     } else {
-      w_->output = w_->token_embd;  // tied embeddings
+      absl::StatusOr<WeightMatrix> output = Matrix("output.weight", n_vocab, n_embd);
+      if (absl::IsDataLoss(output.status()) && Find("output.weight") == nullptr) {
+        return Error("output.weight",
+                     "is missing, and the configuration does not tie the output to the embedding "
+                     "(tie_word_embeddings is false)");
+      }
+      EMBER_RETURN_IF_ERROR(output.status());
+      w_->output = *output;
     }
     return absl::OkStatus();
   }

@@ -1,12 +1,35 @@
 // Text generation on a session: tokenize the prompt (BOS only at the start of a sequence),
 // evaluate it, then sample, evaluate and stream token by token until a stop condition.
-// The C API's ember_session_generate is a thin wrapper over this.
+// The C API's ember_session_generate[_ex] are thin wrappers over this.
+//
+// Streaming contract (what the sink sees):
+//   - Each generated token that stays in the session is passed to the sink exactly once,
+//     in order, with the text it completes: valid UTF-8 (ill-formed bytes become U+FFFD),
+//     never half a character (a character split across tokens goes with the token that
+//     completes it), control tokens contributing no text. The text may be empty.
+//   - With stop strings, a token is passed only once its text can no longer be part of a
+//     stop string, so text that turns out to start a stop string never reaches the sink.
+//     When a stop string appears, the text before it is passed (the part that belongs to
+//     the token holding the stop string's first character, if any, in one call with token
+//     -1), the stop string and everything after it are not, and every token whose text
+//     reaches into the stop string is removed from the session: the session ends right
+//     after the last token passed to the sink.
+//   - When the sink asks to stop, tokens already evaluated but not yet passed are removed
+//     from the session too. When generation ends any other way (end of generation, a stop
+//     token, max_tokens, cancellation, a full context, an evaluation error), the tokens
+//     still held back are passed first; the sink may still stop that.
+//   - End-of-generation tokens (unless ignore_eos) and stop tokens end the generation
+//     without being evaluated or passed: they never enter the session.
+//   - Bytes of a character that the last token leaves incomplete are not emitted.
 #ifndef EMBER_RUNTIME_GENERATOR_H_
 #define EMBER_RUNTIME_GENERATOR_H_
 
 #include <cstdint>
+#include <deque>
+#include <limits>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
@@ -17,27 +40,36 @@
 namespace ember {
 
 struct GenerateOptions {
-  int32_t max_tokens = 0;   // tokens to generate at most (>= 0)
-  bool ignore_eos = false;  // keep going after the end-of-sequence token
+  // Tokens to generate at most (>= 0); the default is no limit but the context.
+  int32_t max_tokens = std::numeric_limits<int32_t>::max();
+  bool ignore_eos = false;                // end-of-generation tokens do not stop
+  std::vector<std::string> stop_strings;  // non-empty, valid UTF-8
+  std::vector<int32_t> stop_tokens;       // ids that end generation like EOS
 };
+
+// InvalidArgumentError for max_tokens < 0 or an empty stop string; InvalidUtf8Error for a
+// stop string that is not UTF-8.
+absl::Status ValidateGenerateOptions(const GenerateOptions& options);
 
 // Why a generation ended. The values are the C API's EMBER_STOP_* codes.
 enum class StopReason : int32_t {
-  kNone = 0,         // did not stop normally (an error before or during generation)
-  kEndOfGeneration,  // sampled the end-of-sequence token (not evaluated, not reported)
-  kMaxTokens,
-  kCallback,         // the sink asked to stop
-  kCancelled,
-  kContextFull,
+  kNone = 0,             // the call failed without reaching a stop condition
+  kEndOfGeneration = 1,  // sampled an end-of-generation token (Model::IsEndOfGeneration)
+  kStopString = 2,
+  kMaxTokens = 3,
+  kCallback = 4,         // the sink asked to stop
+  kCancelled = 5,
+  kContextFull = 6,
+  kStopToken = 7,        // sampled one of GenerateOptions::stop_tokens
 };
 
 struct GenerateResult {
-  int32_t n_generated = 0;  // tokens evaluated and reported to the sink
+  int32_t n_generated = 0;  // tokens passed to the sink (and kept in the session)
   StopReason stop_reason = StopReason::kNone;
 };
 
-// Receives each generated token with the text it completes (valid UTF-8, never half a
-// character; may be empty). Returns true to stop generating.
+// Receives each generated token with its text (see the contract above); token is -1 for
+// the text of a removed token before a stop string. Returns true to stop generating.
 using TokenSink = absl::FunctionRef<bool(int32_t token, std::string_view text)>;
 
 class Generator {
@@ -46,20 +78,43 @@ class Generator {
       : session_(session), options_(options) {}
 
   // One generation: `encode` says how to tokenize `prompt`, except that BOS is only ever
-  // added to an empty session. InvalidArgumentError for an empty prompt on a session that
-  // has evaluated nothing, or max_tokens < 0. Evaluation errors (ContextFullError,
-  // CancelledError via session.cancellation(), ...) end the call; tokens evaluated before
-  // stay in the session. `result` is filled on success and on error.
+  // added to an empty session. Errors: those of ValidateGenerateOptions; InvalidArgument
+  // for an empty prompt on a session that has evaluated nothing; the tokenizer's and
+  // Session::Eval's (ContextFullError, CancelledError through session.cancellation(),
+  // ...). Tokens passed to the sink before an error stay in the session. `result` is
+  // filled on success and on error (stop_reason kCancelled / kContextFull for those).
   absl::Status Run(std::string_view prompt, EncodeOptions encode, TokenSink sink,
                    GenerateResult* result);
 
  private:
+  // A generated token whose text is held back (it could still belong to a stop string).
+  struct HeldToken {
+    int32_t id;
+    size_t text_end;  // offset in held_text_ just past this token's text
+    bool spills;      // its last bytes start a character the next token completes
+  };
+
   absl::Status Loop(absl::Span<const int32_t> prompt, TokenSink sink, GenerateResult* result);
+  // Handles the text of a freshly evaluated token. Sets *stop when generation must end.
+  absl::Status Emit(int32_t token, std::string_view text, TokenSink sink, GenerateResult* result,
+                    bool* stop);
+  // Passes the first `n_force` held tokens, then those whose text ends before `boundary`;
+  // false if the sink asked to stop.
+  bool Release(size_t boundary, size_t n_force, TokenSink sink, GenerateResult* result);
+  static constexpr size_t kAll = std::numeric_limits<size_t>::max();
+  // Removes the held tokens from the session.
+  absl::Status DropHeld();
+  // Earliest offset in held_text_ where a stop string begins, or npos.
+  size_t FindStopString() const;
+  // Earliest offset from which the rest of held_text_ could still grow into a stop string.
+  size_t HoldBackFrom() const;
 
   Session& session_;
   const GenerateOptions options_;
   Utf8Stream utf8_;
   std::string piece_, text_;
+  std::string held_text_;
+  std::deque<HeldToken> held_;
 };
 
 }  // namespace ember

@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "lib/base/errors.h"
 
 namespace ember {
 
@@ -27,7 +28,35 @@ absl::Status ValidateSamplerParams(const SamplerParams& p) {
   if (p.repeat_last_n < 0) {
     return absl::InvalidArgumentError(absl::StrCat("repeat_last_n must be >= 0, got ", p.repeat_last_n));
   }
+  if (!std::isfinite(p.presence_penalty)) {
+    return absl::InvalidArgumentError(absl::StrCat("presence_penalty must be finite, got ", p.presence_penalty));
+  }
+  if (!std::isfinite(p.frequency_penalty)) {
+    return absl::InvalidArgumentError(absl::StrCat("frequency_penalty must be finite, got ", p.frequency_penalty));
+  }
+  for (const LogitBias& b : p.logit_bias) {
+    if (b.token < 0) return InvalidTokenError(absl::StrCat("logit bias for negative token id ", b.token));
+    if (std::isnan(b.bias) || b.bias == INFINITY) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("logit bias of token ", b.token, " must be finite or -infinity, got ", b.bias));
+    }
+  }
   return absl::OkStatus();
+}
+
+void NormalizeLogitBias(std::vector<LogitBias>* bias) {
+  // Stable sort keeps the host's order among equal tokens; the last one wins.
+  std::stable_sort(bias->begin(), bias->end(),
+                   [](const LogitBias& a, const LogitBias& b) { return a.token < b.token; });
+  std::vector<LogitBias> out;
+  for (const LogitBias& b : *bias) {
+    if (!out.empty() && out.back().token == b.token) {
+      out.back() = b;
+    } else {
+      out.push_back(b);
+    }
+  }
+  *bias = std::move(out);
 }
 
 int32_t ArgMax(absl::Span<const float> values) {
@@ -42,9 +71,16 @@ int32_t ArgMax(absl::Span<const float> values) {
   return best;
 }
 
-Sampler::Sampler(const SamplerParams& params) : params_(params), rng_(params.seed) {}
+Sampler::Sampler(const SamplerParams& params) : params_(params), rng_(params.seed) {
+  NormalizeLogitBias(&params_.logit_bias);
+}
 
-void Sampler::Reset() { rng_.seed(params_.seed); }
+void Sampler::Reset() {
+  rng_.seed(params_.seed);
+  StartCompletion();
+}
+
+void Sampler::StartCompletion() { picked_.clear(); }
 
 std::string Sampler::SaveRngState() const {
   std::ostringstream out;
@@ -75,11 +111,19 @@ int32_t Sampler::Sample(absl::Span<const float> logits, int32_t n_valid,
   n_valid = std::min<int32_t>(n_valid, static_cast<int32_t>(logits.size()));
   if (n_valid <= 0) return -1;
   absl::Span<const float> valid = logits.subspan(0, static_cast<size_t>(n_valid));
+  const int32_t token = Pick(Adjust(valid, n_valid, history), n_valid);
+  if (params_.presence_penalty != 0.0f || params_.frequency_penalty != 0.0f) ++picked_[token];
+  return token;
+}
 
-  const bool penalize = params_.repeat_penalty != 1.0f && params_.repeat_last_n > 0 && !history.empty();
-  if (penalize) {
+absl::Span<const float> Sampler::Adjust(absl::Span<const float> valid, int32_t n_valid,
+                                        absl::Span<const int32_t> history) {
+  const bool repeat = params_.repeat_penalty != 1.0f && params_.repeat_last_n > 0 && !history.empty();
+  const bool openai = (params_.presence_penalty != 0.0f || params_.frequency_penalty != 0.0f) && !picked_.empty();
+  if (!repeat && !openai && params_.logit_bias.empty()) return valid;
+  scratch_logits_.assign(valid.begin(), valid.end());
+  if (repeat) {
     // Penalize each distinct recent token once: positive logits shrink, negative grow.
-    scratch_logits_.assign(valid.begin(), valid.end());
     const size_t n = std::min(history.size(), static_cast<size_t>(params_.repeat_last_n));
     absl::flat_hash_set<int32_t> seen;
     for (size_t i = history.size() - n; i < history.size(); ++i) {
@@ -88,9 +132,22 @@ int32_t Sampler::Sample(absl::Span<const float> logits, int32_t n_valid,
       float& l = scratch_logits_[static_cast<size_t>(id)];
       l = l > 0.0f ? l / params_.repeat_penalty : l * params_.repeat_penalty;
     }
-    valid = absl::MakeConstSpan(scratch_logits_);
   }
+  if (openai) {
+    for (const auto& [id, count] : picked_) {
+      if (id < 0 || id >= n_valid) continue;
+      scratch_logits_[static_cast<size_t>(id)] -=
+          params_.presence_penalty + params_.frequency_penalty * static_cast<float>(count);
+    }
+  }
+  for (const LogitBias& b : params_.logit_bias) {
+    if (b.token >= n_valid) break;  // sorted: the rest cannot be sampled either
+    scratch_logits_[static_cast<size_t>(b.token)] += b.bias;
+  }
+  return absl::MakeConstSpan(scratch_logits_);
+}
 
+int32_t Sampler::Pick(absl::Span<const float> valid, int32_t n_valid) {
   if (params_.temperature <= 0.0f) return ArgMax(valid);
 
   // Candidates sorted by logit descending (ties: lower id first), cut to top_k.
@@ -116,6 +173,8 @@ int32_t Sampler::Sample(absl::Span<const float> logits, int32_t n_valid,
   // Softmax at the temperature (max-subtracted; the first candidate is the max).
   std::vector<double> probs(keep);
   const double max_logit = candidates_[0].first;
+  // Every candidate forbidden (a -infinity bias): nothing to weigh, keep the order.
+  if (std::isinf(max_logit) && max_logit < 0) return candidates_[0].second;
   double sum = 0.0;
   for (size_t i = 0; i < keep; ++i) {
     probs[i] = std::exp((static_cast<double>(candidates_[i].first) - max_logit) / params_.temperature);

@@ -32,6 +32,18 @@ namespace {
 
 constexpr int32_t kDefaultMaxContext = 4096;
 
+// ValidateSamplerParams plus what needs the model: logit-bias ids inside the vocabulary.
+absl::Status ValidateSamplerFor(const Model& model, const SamplerParams& params) {
+  EMBER_RETURN_IF_ERROR(ValidateSamplerParams(params));
+  for (const LogitBias& b : params.logit_bias) {
+    if (b.token >= model.config().n_vocab) {
+      return InvalidTokenError(absl::StrCat("logit bias for token id ", b.token,
+                                            ": the model has n_vocab ", model.config().n_vocab));
+    }
+  }
+  return absl::OkStatus();
+}
+
 // The element type of the KV rows for SessionOptions::kv_type; nullopt if unknown.
 std::optional<DType> KvDType(KvType type) {
   switch (type) {
@@ -95,7 +107,7 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Create(const Model& model,
   if (n_ctx == 0) {
     n_ctx = c.n_ctx_train > 0 ? std::min(c.n_ctx_train, kDefaultMaxContext) : kDefaultMaxContext;
   }
-  EMBER_RETURN_IF_ERROR(ValidateSamplerParams(options.sampler));
+  EMBER_RETURN_IF_ERROR(ValidateSamplerFor(model, options.sampler));
   if (options.n_keep >= n_ctx) {
     return absl::InvalidArgumentError(
         absl::StrCat("session options: n_keep ", options.n_keep, " must be below n_ctx ", n_ctx));
@@ -234,6 +246,39 @@ absl::Status Session::EvalReuse(absl::Span<const int32_t> ids, int32_t* n_reused
   return EvalReuse(ids, impl_->cancellation.flag(), n_reused);
 }
 
+int32_t Session::max_drop() const {
+  if (!impl_->windowed) return INT32_MAX;
+  // Re-evaluating position q reads the rows of (q - window, q]; a dropped position r wrote
+  // the slot of r - capacity, which is older than that window while r - q <= capacity - window.
+  return static_cast<int32_t>(impl_->kv.capacity() - impl_->model.config().sliding_window);
+}
+
+absl::Status Session::DropLast(int32_t n) {
+  Impl& s = *impl_;
+  const int64_t n_past = static_cast<int64_t>(s.tokens.size());
+  if (n < 0 || n >= n_past) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot drop ", n, " of ", n_past, " tokens (at least one must stay)"));
+  }
+  if (n == 0) return absl::OkStatus();
+  if (n > max_drop()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot drop ", n, " tokens: the sliding-window cache keeps only ", max_drop()));
+  }
+  // Re-evaluate the new last token: its KV row is recomputed identically, and Eval's
+  // all-or-nothing commit gives back its logits.
+  const int32_t last = s.tokens[static_cast<size_t>(n_past - n - 1)];
+  s.tokens.resize(static_cast<size_t>(n_past - n - 1));
+  s.n_kv_valid = std::min<int64_t>(s.n_kv_valid, static_cast<int64_t>(s.tokens.size()));
+  const absl::Status status = Eval(absl::MakeConstSpan(&last, 1), nullptr, nullptr);
+  if (!status.ok()) {
+    // Keep the token; its row is recomputed lazily by the next Eval (n_kv_valid < size).
+    s.tokens.push_back(last);
+    s.has_logits = false;
+  }
+  return status;
+}
+
 absl::StatusOr<int32_t> Session::Sample() {
   Impl& s = *impl_;
   if (!s.has_logits) return absl::InvalidArgumentError("nothing has been evaluated yet");
@@ -242,6 +287,12 @@ absl::StatusOr<int32_t> Session::Sample() {
 
 int32_t Session::n_sampleable() const { return impl_->n_sampleable; }
 Sampler& Session::sampler() { return impl_->sampler; }
+
+absl::Status Session::SetSampler(const SamplerParams& params) {
+  EMBER_RETURN_IF_ERROR(ValidateSamplerFor(impl_->model, params));
+  impl_->sampler = Sampler(params);
+  return absl::OkStatus();
+}
 const Sampler& Session::sampler() const { return impl_->sampler; }
 Cancellation& Session::cancellation() const { return impl_->cancellation; }
 

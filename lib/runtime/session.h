@@ -63,6 +63,10 @@ class Session {
   int32_t n_sampleable() const;
   Sampler& sampler();
   const Sampler& sampler() const;
+  // Replaces the sampler (a fresh random sequence from params.seed, no completion counts);
+  // the tokens and KV cache stay. Errors (the session is then unchanged): those of
+  // ValidateSamplerParams, InvalidTokenError for a logit-bias id >= n_vocab.
+  absl::Status SetSampler(const SamplerParams& params);
   // Stops the running Eval/generation from another thread (see cancellation.h).
   Cancellation& cancellation() const;
 
@@ -72,6 +76,17 @@ class Session {
   int32_t n_ctx() const;
   uint64_t kv_bytes() const;   // bytes the KV cache holds allocated right now
   absl::Span<const int32_t> tokens() const;  // the tokens currently in context
+  // Removes the last `n` tokens, 0 <= n < n_past(), as if they had never been evaluated,
+  // and recomputes the logits of the new last token (one single-token forward step).
+  // Internal to generation (stop strings roll back tokens whose text was not emitted).
+  // InvalidArgumentError for n outside that range; FailedPreconditionError if n exceeds
+  // max_drop(). If the recomputation fails, the tokens are still removed but the session
+  // has no logits until the next Eval.
+  absl::Status DropLast(int32_t n);
+  // How many tokens DropLast can remove: unlimited (INT32_MAX) for full attention; for a
+  // sliding-window session, the ring slots beyond the window (older rows are overwritten).
+  int32_t max_drop() const;
+
   // Forgets every token and restarts the sampler's random sequence from its seed.
   void Reset();
 

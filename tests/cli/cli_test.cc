@@ -157,6 +157,25 @@ TEST(CliTest, GenerateTellsAStory) {
   EXPECT_EQ(again.out, r.out);
 }
 
+TEST(CliTest, GenerateStopsAtAStopString) {
+  const std::string base = CliPath() + " generate -m " + TestDataPath("models/stories260K.gguf") +
+                           " -p 'Once upon a time' -n 60 --temp 0 -t 1 --ignore-eos";
+  auto full = RunCommand(base);
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+  // Stop at the second word after the prompt (whatever it is), and at something absent.
+  const size_t first_space = full.out.find(' ', std::string("Once upon a time").size() + 1);
+  ASSERT_NE(first_space, std::string::npos) << full.out;
+  const size_t second_space = full.out.find(' ', first_space + 1);
+  ASSERT_NE(second_space, std::string::npos) << full.out;
+  const std::string stop = full.out.substr(first_space, second_space - first_space);
+  auto r = RunCommand(base + " --stop 'no such text' --stop='" + stop + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, full.out.substr(0, full.out.find(stop)) + "\n") << "stop '" << stop << "'";
+  auto missing = RunCommand(base + " --stop");
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("--stop needs a value"), std::string::npos) << missing.err;
+}
+
 TEST(CliTest, TokenizePrintsIds) {
   auto r = RunCommand(CliPath() + " tokenize -m " + TestDataPath("models/stories260K.gguf") + " -p 'Once upon a time'");
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "lib/base/errors.h"
 
 namespace ember {
 namespace {
@@ -132,6 +133,91 @@ TEST(SamplerTest, ValidationNamesTheField) {
   p.repeat_penalty = 0.0f;
   EXPECT_FALSE(ValidateSamplerParams(p).ok());
   EXPECT_TRUE(ValidateSamplerParams(SamplerParams{}).ok());
+}
+
+}  // namespace
+}  // namespace ember
+
+namespace ember {
+namespace {
+
+TEST(SamplerAdjustmentTest, LogitBiasMovesAndForbidsTokens) {
+  std::vector<float> logits = {1.0f, 3.0f, 2.0f, 0.0f};
+  SamplerParams p;
+  p.logit_bias = {{2, 1.5f}};
+  EXPECT_EQ(Sampler(p).Sample(logits, 4, {}), 2);
+  p.logit_bias = {{1, -INFINITY}};
+  EXPECT_EQ(Sampler(p).Sample(logits, 4, {}), 2);
+  // A token listed twice takes its last bias; a bias past n_valid has no effect.
+  p.logit_bias = {{0, 10.0f}, {3, 50.0f}, {0, 0.0f}};
+  EXPECT_EQ(Sampler(p).Sample(logits, 3, {}), 1);
+  p.temperature = 1.0f;
+  p.logit_bias = {{0, -INFINITY}, {2, -INFINITY}, {3, -INFINITY}};
+  Sampler hot(p);
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(hot.Sample(logits, 4, {}), 1);
+  // Everything forbidden still returns a valid id.
+  p.logit_bias.push_back({1, -INFINITY});
+  Sampler none(p);
+  const int32_t t = none.Sample(logits, 4, {});
+  EXPECT_GE(t, 0);
+  EXPECT_LT(t, 4);
+}
+
+TEST(SamplerAdjustmentTest, PresenceAndFrequencyPenaltiesCountThisCompletionsPicks) {
+  const std::vector<float> logits = {1.0f, 0.9f, 0.0f};
+  SamplerParams p;
+  p.presence_penalty = 0.5f;
+  Sampler presence(p);
+  // 0 (1.0) -> then 0 is at 0.5 < 0.9 -> 1 -> both penalized once: 0.5 vs 0.4 -> 0.
+  EXPECT_EQ(presence.Sample(logits, 3, {}), 0);
+  EXPECT_EQ(presence.Sample(logits, 3, {}), 1);
+  EXPECT_EQ(presence.Sample(logits, 3, {}), 0);
+  EXPECT_EQ(presence.Sample(logits, 3, {}), 0);  // presence does not grow with the count
+
+  p.presence_penalty = 0.0f;
+  p.frequency_penalty = 0.06f;
+  Sampler frequency(p);
+  // 0 wins until picked twice (1.0 - 2 * 0.06 = 0.88 < 0.9).
+  EXPECT_EQ(frequency.Sample(logits, 3, {}), 0);
+  EXPECT_EQ(frequency.Sample(logits, 3, {}), 0);
+  EXPECT_EQ(frequency.Sample(logits, 3, {}), 1);
+  // A new completion forgets the counts; the context (history) does not count.
+  frequency.StartCompletion();
+  const std::vector<int32_t> history = {0, 0, 0, 0};
+  EXPECT_EQ(frequency.Sample(logits, 3, history), 0);
+  EXPECT_EQ(frequency.Sample(logits, 3, history), 0);
+  frequency.Reset();
+  EXPECT_EQ(frequency.Sample(logits, 3, {}), 0);
+  EXPECT_EQ(frequency.Sample(logits, 3, {}), 0);
+
+  // Negative penalties favour repeats.
+  p.frequency_penalty = -1.0f;
+  Sampler sticky(p);
+  const std::vector<float> close = {0.9f, 1.0f};
+  EXPECT_EQ(sticky.Sample(close, 2, {}), 1);
+  EXPECT_EQ(sticky.Sample(close, 2, {}), 1);
+}
+
+TEST(SamplerAdjustmentTest, Validation) {
+  SamplerParams p;
+  p.presence_penalty = NAN;
+  EXPECT_TRUE(absl::IsInvalidArgument(ValidateSamplerParams(p)));
+  p.presence_penalty = 0.0f;
+  p.frequency_penalty = INFINITY;
+  EXPECT_TRUE(absl::IsInvalidArgument(ValidateSamplerParams(p)));
+  p.frequency_penalty = -2.0f;
+  EXPECT_TRUE(ValidateSamplerParams(p).ok());
+  p.logit_bias = {{5, INFINITY}};
+  EXPECT_TRUE(absl::IsInvalidArgument(ValidateSamplerParams(p)));
+  p.logit_bias = {{5, NAN}};
+  EXPECT_TRUE(absl::IsInvalidArgument(ValidateSamplerParams(p)));
+  p.logit_bias = {{-1, 1.0f}};
+  EXPECT_TRUE(IsInvalidToken(ValidateSamplerParams(p)));
+  p.logit_bias = {{5, -INFINITY}, {2, 100.0f}};
+  EXPECT_TRUE(ValidateSamplerParams(p).ok());
+  NormalizeLogitBias(&p.logit_bias);
+  ASSERT_EQ(p.logit_bias.size(), 2u);
+  EXPECT_EQ(p.logit_bias[0].token, 2);
 }
 
 }  // namespace
