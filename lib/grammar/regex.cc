@@ -176,8 +176,11 @@ class RegexParser {
 
   absl::Status ParseQuantifiers(int32_t* atom) {
     for (int n = 0; pos_ < p_.size(); ++n) {
-      if (n > 0) return Error("nested quantifier");
       const char c = p_[pos_];
+      if (n > 0) {
+        if (c == '*' || c == '+' || c == '?') return Error("nested quantifier");
+        return absl::OkStatus();
+      }
       uint32_t min = 0, max = 0;
       if (c == '*') {
         min = 0, max = kUnbounded;
