@@ -22,6 +22,7 @@ constexpr char kUsage[] =
     "  synth    --arch phi2|llama2-7b|mistral-7b|tiny-phi2|tiny-llama|tiny-mistral --vocab TOKENIZER.gguf\n"
     "           -o OUT.gguf [--type Q4_0|Q8_0|Q4_K_M|Q5_K_M|F16|...] [--seed S] [--layers N] [-t THREADS]\n"
     "  bench    -m MODEL [-p 512[,P..]] [-n 128] [-t 1[,2..]] [-r 3] [--json]\n"
+    "  grammar-check -m MODEL (--json-schema FILE | --grammar FILE | --json-object) --text-file FILE\n"
     "  version\n";
 
 }  // namespace
@@ -29,6 +30,7 @@ constexpr char kUsage[] =
 namespace ember::cli {
 int RunSynth();  // cli/cmd_synth.cc
 int RunBench();  // cli/cmd_bench.cc
+int RunGrammarCheck();  // cli/cmd_grammar_check.cc
 }  // namespace ember::cli
 
 int main(int argc, char** argv) {
@@ -64,6 +66,7 @@ int main(int argc, char** argv) {
   if (command == "eval") return ember::cli::RunEval();
   if (command == "synth") return ember::cli::RunSynth();
   if (command == "bench") return ember::cli::RunBench();
+  if (command == "grammar-check") return ember::cli::RunGrammarCheck();
   std::fprintf(stderr, "ember: unknown command '%s'\n%s", command.c_str(), kUsage);
   return 2;
 }

@@ -54,19 +54,14 @@ void GrammarConstraint::ComputeMask(TokenMask* mask) {
   } else {
     const std::vector<TokenTrie::Node>& nodes = trie_->nodes();
     const std::vector<int32_t>& ids = trie_->token_ids();
-    depth_state_.resize(1);
+    depth_state_.resize(trie_->max_depth() + 1);
     depth_state_[0] = state_;
     uint64_t* words = mask->words.data();
     const size_t n = nodes.size();
     size_t i = 0;
     while (i < n) {
       const TokenTrie::Node& node = nodes[i];
-      const int32_t parent = depth_state_[node.depth - 1];
-      if (!matcher_.NextBytes(parent).Test(node.byte)) {
-        i = node.subtree_end;
-        continue;
-      }
-      const int32_t s = matcher_.Step(parent, node.byte);
+      const int32_t s = matcher_.Step(depth_state_[node.depth - 1], node.byte);
       if (s == Matcher::kDead) {
         i = node.subtree_end;
         continue;
@@ -79,7 +74,6 @@ void GrammarConstraint::ComputeMask(TokenMask* mask) {
         i = node.subtree_end;
         continue;
       }
-      if (depth_state_.size() <= node.depth) depth_state_.resize(node.depth + 1);
       depth_state_[node.depth] = s;
       ++i;
     }

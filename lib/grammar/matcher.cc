@@ -23,7 +23,12 @@ Matcher::Matcher(std::shared_ptr<const Program> program) : program_(std::move(pr
   if (initial_ == kDead) {
     // A grammar always matches something (CompileGrammar checks), so this only happens
     // when the start state overflows; keep a valid, empty, non-accepting state.
+    closure_.clear();
+    closure_overflow_ = false;
+    closure_accepting_ = false;
     states_.emplace_back();
+    can_continue_.push_back(0);
+    transitions_.insert(transitions_.end(), 256, kDead);
     initial_ = 0;
   }
 }
@@ -81,6 +86,9 @@ int32_t Matcher::Intern() {
   for (int32_t n : closure_) s.first.Or(program_->byte_sets[program_->elements[nodes_[n].pos].arg]);
   s.stacks = closure_;
   const int32_t id = static_cast<int32_t>(states_.size());
+  can_continue_.push_back(s.stacks.empty() ? 0 : 1);
+  // Bytes no stack accepts are dead right away; the others are computed on first use.
+  for (int b = 0; b < 256; ++b) transitions_.push_back(s.first.Test(static_cast<uint8_t>(b)) ? kUnknown : kDead);
   states_.push_back(std::move(s));
   ids.emplace(closure_, id);
   return id;
@@ -103,20 +111,16 @@ int32_t Matcher::ComputeStep(int32_t state, uint8_t byte) {
     }
     result = Intern();
   }
-  State& s = states_[state];
-  if (!s.next) {
-    s.next.reset(new int32_t[256]);
-    std::fill(s.next.get(), s.next.get() + 256, kUnknown);
-  }
-  s.next[byte] = result;
+  transitions_[(static_cast<size_t>(state) << 8) | byte] = result;
   return result;
 }
 
 size_t Matcher::MemoryBytes() const {
   size_t n = nodes_.size() * sizeof(StackNode) * 3;  // vector + hash map entry
   for (const State& s : states_) {
-    n += sizeof(State) + s.stacks.size() * sizeof(int32_t) * 2 + (s.next ? 256 * sizeof(int32_t) : 0);
+    n += sizeof(State) + s.stacks.size() * sizeof(int32_t) * 2;
   }
+  n += transitions_.capacity() * sizeof(int32_t) + can_continue_.capacity();
   return n;
 }
 
@@ -132,6 +136,8 @@ int32_t Matcher::Compact(int32_t state) {
   nodes_.clear();
   node_ids_.clear();
   states_.clear();
+  transitions_.clear();
+  can_continue_.clear();
   state_ids_[0].clear();
   state_ids_[1].clear();
   closure_.clear();

@@ -30,9 +30,8 @@ class Matcher {
   // The state after `byte`, or kDead when no stack accepts it (also when the grammar is so
   // ambiguous that the state would exceed kMaxStacksPerState).
   int32_t Step(int32_t state, uint8_t byte) {
-    const int32_t* next = states_[state].next.get();
-    if (next != nullptr && next[byte] != kUnknown) return next[byte];
-    return ComputeStep(state, byte);
+    const int32_t next = transitions_[(static_cast<size_t>(state) << 8) | byte];
+    return next != kUnknown ? next : ComputeStep(state, byte);
   }
   int32_t StepBytes(int32_t state, std::string_view bytes) {
     for (char c : bytes) {
@@ -44,7 +43,7 @@ class Matcher {
   // Whether what led to `state` is a complete sentence of the grammar.
   bool IsAccepting(int32_t state) const { return states_[state].accepting; }
   // Whether some byte can follow.
-  bool CanContinue(int32_t state) const { return !states_[state].stacks.empty(); }
+  bool CanContinue(int32_t state) const { return can_continue_[state] != 0; }
   // Bytes that may come next (a quick filter before Step).
   const ByteSet& NextBytes(int32_t state) const { return states_[state].first; }
 
@@ -66,7 +65,6 @@ class Matcher {
     std::vector<int32_t> stacks;  // sorted StackNode ids whose element is kBytes
     bool accepting = false;
     ByteSet first;
-    std::unique_ptr<int32_t[]> next;  // 256 memoised transitions, allocated on first use
   };
 
   int32_t Node(int32_t pos, int32_t cont);
@@ -80,6 +78,10 @@ class Matcher {
   std::vector<StackNode> nodes_;
   absl::flat_hash_map<uint64_t, int32_t> node_ids_;
   std::vector<State> states_;
+  // Hot data of the mask walk, flat: 256 memoised transitions per state (kUnknown until
+  // first asked) and whether a state has any stack left.
+  std::vector<int32_t> transitions_;
+  std::vector<uint8_t> can_continue_;
   absl::flat_hash_map<std::vector<int32_t>, int32_t> state_ids_[2];  // by accepting flag
   int32_t initial_ = kDead;
 

@@ -5,6 +5,7 @@
 #define EMBER_GRAMMAR_TEXT_CHECK_H_
 
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "absl/types/span.h"
@@ -23,7 +24,15 @@ struct TextCheckResult {
 };
 
 // `constraint` starts from its current state (normally fresh).
-TextCheckResult CheckTokens(GrammarConstraint* constraint, absl::Span<const int32_t> ids);
+// `first_token_space_is_prefix`: the tokenizer put a space in front of the text (SentencePiece's
+// dummy prefix, " {" for "{"); the first token is then checked without that space, because
+// it is not part of the text being checked.
+TextCheckResult CheckTokens(GrammarConstraint* constraint, absl::Span<const int32_t> ids,
+                            bool first_token_space_is_prefix = false);
+
+// Whether `ids` render (TokenBytes, concatenated) as " " + text, i.e. the tokenizer added a
+// dummy-prefix space that `text` does not have.
+bool TokenizerAddedPrefixSpace(const TokenTrie& trie, absl::Span<const int32_t> ids, std::string_view text);
 
 }  // namespace ember::grammar
 

@@ -59,6 +59,7 @@ void TokenTrie::BuildNodes() {
       path.push_back(static_cast<uint32_t>(nodes_.size()));
       nodes_.push_back(Node{0, 0, 0, static_cast<uint16_t>(d + 1), static_cast<uint8_t>(s[d])});
     }
+    max_depth_ = std::max(max_depth_, s.size());
     Node& last = nodes_[path.back()];
     if (last.token_count == 0) last.token_begin = static_cast<uint32_t>(i);
     ++last.token_count;

@@ -37,6 +37,8 @@ class TokenTrie {
   const std::vector<int32_t>& token_ids() const { return token_ids_; }
   int32_t n_vocab() const { return n_vocab_; }
   int32_t eos() const { return eos_; }
+  // The longest token in bytes (the deepest node).
+  size_t max_depth() const { return max_depth_; }
   // The bytes of token `id` ("" for tokens left out).
   const std::string& token_bytes(int32_t id) const { return token_bytes_[id]; }
   size_t MemoryBytes() const;
@@ -48,6 +50,7 @@ class TokenTrie {
   std::vector<std::string> token_bytes_;
   int32_t n_vocab_ = 0;
   int32_t eos_ = -1;
+  size_t max_depth_ = 0;
 };
 
 }  // namespace ember::grammar
