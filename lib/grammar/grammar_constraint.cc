@@ -11,6 +11,11 @@
 
 namespace ember::grammar {
 
+namespace {
+// Subtrees smaller than this are walked node by node (checking is not worth it).
+constexpr uint32_t kWholeSubtreeMinNodes = 16;
+}  // namespace
+
 absl::StatusOr<std::shared_ptr<const Program>> CompileConstraint(GrammarKind kind, std::string_view text) {
   if (text.size() > kMaxGrammarTextBytes) {
     return absl::InvalidArgumentError(absl::StrCat("grammar text exceeds ", kMaxGrammarTextBytes, " bytes"));
@@ -61,7 +66,8 @@ void GrammarConstraint::ComputeMask(TokenMask* mask) {
     size_t i = 0;
     while (i < n) {
       const TokenTrie::Node& node = nodes[i];
-      const int32_t s = matcher_.Step(depth_state_[node.depth - 1], node.byte);
+      const int32_t parent = depth_state_[node.depth - 1];
+      const int32_t s = matcher_.Step(parent, node.byte);
       if (s == Matcher::kDead) {
         i = node.subtree_end;
         continue;
@@ -73,6 +79,24 @@ void GrammarConstraint::ComputeMask(TokenMask* mask) {
       if (!matcher_.CanContinue(s)) {
         i = node.subtree_end;
         continue;
+      }
+      // A large subtree whose bytes all lead from `s` back to `s` (inside a string, say)
+      // is allowed as a whole: no need to visit its nodes.
+      // (Only tried where the node's own byte already looped: states that count, like a
+      // bounded string's, never loop and would pay for the check at every node.)
+      if (s == parent && node.subtree_end - i >= kWholeSubtreeMinNodes) {
+        const ByteSet& below = trie_->bytes_below(i);
+        const ByteSet& loop = matcher_.SelfLoopBytes(s);
+        if (((below.w[0] & ~loop.w[0]) | (below.w[1] & ~loop.w[1]) | (below.w[2] & ~loop.w[2]) |
+             (below.w[3] & ~loop.w[3])) == 0) {
+          const uint32_t end = trie_->tokens_from(node.subtree_end);
+          for (uint32_t t = trie_->tokens_from(i); t < end; ++t) {
+            const int32_t id = ids[t];
+            words[id >> 6] |= uint64_t{1} << (id & 63);
+          }
+          i = node.subtree_end;
+          continue;
+        }
       }
       depth_state_[node.depth] = s;
       ++i;

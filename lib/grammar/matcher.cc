@@ -28,6 +28,8 @@ Matcher::Matcher(std::shared_ptr<const Program> program) : program_(std::move(pr
     closure_accepting_ = false;
     states_.emplace_back();
     can_continue_.push_back(0);
+    self_loop_.emplace_back();
+    self_loop_known_.push_back(1);
     transitions_.insert(transitions_.end(), 256, kDead);
     initial_ = 0;
   }
@@ -87,6 +89,8 @@ int32_t Matcher::Intern() {
   s.stacks = closure_;
   const int32_t id = static_cast<int32_t>(states_.size());
   can_continue_.push_back(s.stacks.empty() ? 0 : 1);
+  self_loop_.emplace_back();
+  self_loop_known_.push_back(0);
   // Bytes no stack accepts are dead right away; the others are computed on first use.
   for (int b = 0; b < 256; ++b) transitions_.push_back(s.first.Test(static_cast<uint8_t>(b)) ? kUnknown : kDead);
   states_.push_back(std::move(s));
@@ -115,6 +119,19 @@ int32_t Matcher::ComputeStep(int32_t state, uint8_t byte) {
   return result;
 }
 
+const ByteSet& Matcher::SelfLoopBytes(int32_t state) {
+  if (!self_loop_known_[state]) {
+    ByteSet loop;
+    const ByteSet first = states_[state].first;
+    for (int b = 0; b < 256; ++b) {
+      if (first.Test(static_cast<uint8_t>(b)) && Step(state, static_cast<uint8_t>(b)) == state) loop.Set(static_cast<uint8_t>(b));
+    }
+    self_loop_[state] = loop;
+    self_loop_known_[state] = 1;
+  }
+  return self_loop_[state];
+}
+
 size_t Matcher::MemoryBytes() const {
   size_t n = nodes_.size() * sizeof(StackNode) * 3;  // vector + hash map entry
   for (const State& s : states_) {
@@ -138,6 +155,8 @@ int32_t Matcher::Compact(int32_t state) {
   states_.clear();
   transitions_.clear();
   can_continue_.clear();
+  self_loop_.clear();
+  self_loop_known_.clear();
   state_ids_[0].clear();
   state_ids_[1].clear();
   closure_.clear();

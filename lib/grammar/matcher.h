@@ -47,6 +47,10 @@ class Matcher {
   // Bytes that may come next (a quick filter before Step).
   const ByteSet& NextBytes(int32_t state) const { return states_[state].first; }
 
+  // Bytes that lead from `state` back to itself (a string's ordinary characters, say):
+  // computed on first use.
+  const ByteSet& SelfLoopBytes(int32_t state);
+
   size_t n_states() const { return states_.size(); }
   size_t MemoryBytes() const;
 
@@ -82,6 +86,8 @@ class Matcher {
   // first asked) and whether a state has any stack left.
   std::vector<int32_t> transitions_;
   std::vector<uint8_t> can_continue_;
+  std::vector<ByteSet> self_loop_;
+  std::vector<uint8_t> self_loop_known_;
   absl::flat_hash_map<std::vector<int32_t>, int32_t> state_ids_[2];  // by accepting flag
   int32_t initial_ = kDead;
 

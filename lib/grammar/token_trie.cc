@@ -69,10 +69,20 @@ void TokenTrie::BuildNodes() {
     nodes_[path.back()].subtree_end = static_cast<uint32_t>(nodes_.size());
     path.pop_back();
   }
+  const size_t n = nodes_.size();
+  tokens_from_.assign(n + 1, static_cast<uint32_t>(order.size()));
+  bytes_below_.assign(n, ByteSet{});
+  for (size_t i = n; i-- > 0;) {
+    tokens_from_[i] = nodes_[i].token_count > 0 ? nodes_[i].token_begin : tokens_from_[i + 1];
+    for (size_t c = i + 1; c < nodes_[i].subtree_end; c = nodes_[c].subtree_end) {
+      bytes_below_[i].Set(nodes_[c].byte);
+      bytes_below_[i].Or(bytes_below_[c]);
+    }
+  }
 }
 
 size_t TokenTrie::MemoryBytes() const {
-  size_t n = nodes_.size() * sizeof(Node) + token_ids_.size() * sizeof(int32_t);
+  size_t n = nodes_.size() * (sizeof(Node) + sizeof(ByteSet) + sizeof(uint32_t)) + token_ids_.size() * sizeof(int32_t);
   for (const std::string& s : token_bytes_) n += sizeof(std::string) + (s.size() > 15 ? s.size() : 0);
   return n;
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "lib/grammar/program.h"
 #include "lib/tokenizer/tokenizer.h"
 
 namespace ember::grammar {
@@ -39,6 +40,11 @@ class TokenTrie {
   int32_t eos() const { return eos_; }
   // The longest token in bytes (the deepest node).
   size_t max_depth() const { return max_depth_; }
+  // Bytes that occur below node i (in its descendants, not the node itself).
+  const ByteSet& bytes_below(size_t i) const { return bytes_below_[i]; }
+  // token_ids()[tokens_from(i), tokens_from(nodes()[i].subtree_end)) are the tokens of the
+  // subtree of node i (depth-first order is lexicographic order).
+  uint32_t tokens_from(size_t i) const { return tokens_from_[i]; }
   // The bytes of token `id` ("" for tokens left out).
   const std::string& token_bytes(int32_t id) const { return token_bytes_[id]; }
   size_t MemoryBytes() const;
@@ -47,6 +53,8 @@ class TokenTrie {
   void BuildNodes();
   std::vector<Node> nodes_;
   std::vector<int32_t> token_ids_;
+  std::vector<ByteSet> bytes_below_;
+  std::vector<uint32_t> tokens_from_;
   std::vector<std::string> token_bytes_;
   int32_t n_vocab_ = 0;
   int32_t eos_ = -1;
