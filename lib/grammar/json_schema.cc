@@ -982,12 +982,13 @@ class Converter {
     };
     std::vector<Prop> props;
     std::set<std::string> required;
+    std::vector<std::string> required_in_order;  // undeclared ones are emitted in this order
     if (s.contains("required")) {
       const Json& r = s["required"];
       if (!r.is_array()) return Fail(pointer + "/required", "must be an array");
       for (const Json& x : r) {
         if (!x.is_string()) return Fail(pointer + "/required", "must hold strings");
-        required.insert(x.get<std::string>());
+        if (required.insert(x.get<std::string>()).second) required_in_order.push_back(x.get<std::string>());
       }
     }
     const Json additional = s.contains("additionalProperties") ? s["additionalProperties"] : Json(true);
@@ -1009,7 +1010,7 @@ class Converter {
       }
     }
     // Required properties not declared: validated by additionalProperties.
-    for (const std::string& r : required) {
+    for (const std::string& r : required_in_order) {
       if (std::find(declared.begin(), declared.end(), r) != declared.end()) continue;
       if (!additional_allowed) return ir_->Never();
       declared.push_back(r);

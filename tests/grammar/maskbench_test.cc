@@ -2,7 +2,7 @@
 // instance, serialised compactly, tokenized with Phi-2's real vocabulary and walked through
 // the constrained matcher exactly as `ember grammar-check` does. The hard rule: no invalid
 // instance is ever accepted-and-complete. The schema passing rate is reported (and must not
-// regress below the recorded floor).
+// fall below the 80% goal).
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -97,6 +97,7 @@ TEST(Maskbench, NoInvalidInstanceIsAcceptedAndTheSampleMostlyPasses) {
   }
   for (const auto& [msg, n] : compile_errors) std::printf("  %3d x %s\n", n, msg.c_str());
   EXPECT_EQ(invalid_good, 0);
+  EXPECT_GE(passed, 240);  // the goal: >= 80% of the sample
 }
 
 }  // namespace
