@@ -48,15 +48,30 @@ int32_t TokenMask::Count() const {
 }
 
 GrammarConstraint::GrammarConstraint(std::shared_ptr<const Program> program, std::shared_ptr<const TokenTrie> trie)
-    : program_(program), trie_(std::move(trie)), matcher_(std::move(program)), state_(matcher_.initial()) {}
+    : program_(program), trie_(std::move(trie)), matcher_(std::move(program)), state_(matcher_.initial()) {
+  // A token of at most max_depth bytes consumes at most that many repetitions.
+  const size_t keep = trie_->max_depth() + 2;
+  for (const auto& chain : program_->chains) use_clamped_keys_ = use_clamped_keys_ || chain.size() > keep;
+  if (use_clamped_keys_) clamped_positions_ = program_->ClampedPositions(keep);
+}
 
 void GrammarConstraint::ComputeMask(TokenMask* mask) {
   mask->Reset(trie_->n_vocab());
   if (ended_) return;
   auto cached = mask_cache_.find(state_);
+  bool have = false;
   if (cached != mask_cache_.end()) {
     mask->words = cached->second;
-  } else {
+    have = true;
+  } else if (use_clamped_keys_) {
+    matcher_.ClampedKey(state_, clamped_positions_, &key_scratch_);
+    auto it = clamped_cache_.find(key_scratch_);
+    if (it != clamped_cache_.end()) {
+      mask->words = it->second;
+      have = true;
+    }
+  }
+  if (!have) {
     const std::vector<TokenTrie::Node>& nodes = trie_->nodes();
     const std::vector<int32_t>& ids = trie_->token_ids();
     depth_state_.resize(trie_->max_depth() + 1);
@@ -102,12 +117,17 @@ void GrammarConstraint::ComputeMask(TokenMask* mask) {
       ++i;
     }
     const size_t bytes = mask->words.size() * sizeof(uint64_t);
-    if (mask_cache_bytes_ + bytes > kMaskCacheBytes) {
+    if (mask_cache_bytes_ + 2 * bytes > kMaskCacheBytes) {
       mask_cache_.clear();
+      clamped_cache_.clear();
       mask_cache_bytes_ = 0;
     }
     mask_cache_.emplace(state_, mask->words);
     mask_cache_bytes_ += bytes;
+    if (use_clamped_keys_) {
+      clamped_cache_.emplace(key_scratch_, mask->words);
+      mask_cache_bytes_ += bytes;
+    }
   }
   const int32_t eos = trie_->eos();
   if (eos >= 0 && eos < mask->n && matcher_.IsAccepting(state_)) mask->Set(eos);
@@ -152,6 +172,7 @@ void GrammarConstraint::MaybeCompact() {
   if (matcher_.n_states() <= kMaxMatcherStates) return;
   state_ = matcher_.Compact(state_);
   mask_cache_.clear();
+  clamped_cache_.clear();
   mask_cache_bytes_ = 0;
 }
 

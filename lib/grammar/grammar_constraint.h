@@ -71,6 +71,12 @@ class GrammarConstraint {
   int32_t state_;
   bool ended_ = false;  // EOS accepted
   absl::flat_hash_map<int32_t, std::vector<uint64_t>> mask_cache_;
+  // Masks by clamped key (bounded repetitions with more room left than the longest token
+  // share one mask); used only when the program has such chains.
+  bool use_clamped_keys_ = false;
+  std::vector<int32_t> clamped_positions_;
+  absl::flat_hash_map<std::vector<int32_t>, std::vector<uint64_t>> clamped_cache_;
+  std::vector<int32_t> key_scratch_;
   size_t mask_cache_bytes_ = 0;
   std::vector<int32_t> depth_state_;
 };

@@ -132,6 +132,23 @@ const ByteSet& Matcher::SelfLoopBytes(int32_t state) {
   return self_loop_[state];
 }
 
+void Matcher::ClampedKey(int32_t state, const std::vector<int32_t>& positions, std::vector<int32_t>* key) const {
+  std::vector<std::vector<int32_t>> chains;
+  for (int32_t n : states_[state].stacks) {
+    std::vector<int32_t> chain;
+    for (int32_t c = n; c >= 0; c = nodes_[c].cont) chain.push_back(positions[nodes_[c].pos]);
+    chains.push_back(std::move(chain));
+  }
+  std::sort(chains.begin(), chains.end());
+  chains.erase(std::unique(chains.begin(), chains.end()), chains.end());
+  key->clear();
+  for (const auto& chain : chains) {
+    key->insert(key->end(), chain.begin(), chain.end());
+    key->push_back(-1);
+  }
+  key->push_back(states_[state].accepting ? 1 : 0);
+}
+
 size_t Matcher::MemoryBytes() const {
   size_t n = nodes_.size() * sizeof(StackNode) * 3;  // vector + hash map entry
   for (const State& s : states_) {

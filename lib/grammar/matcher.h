@@ -51,6 +51,11 @@ class Matcher {
   // computed on first use.
   const ByteSet& SelfLoopBytes(int32_t state);
 
+  // The state's stacks as position chains (top first) mapped through `positions`, sorted,
+  // flattened with -1 separators, then the accepting flag: equal keys, equal masks (see
+  // Program::ClampedPositions).
+  void ClampedKey(int32_t state, const std::vector<int32_t>& positions, std::vector<int32_t>* key) const;
+
   size_t n_states() const { return states_.size(); }
   size_t MemoryBytes() const;
 

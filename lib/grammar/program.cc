@@ -18,6 +18,30 @@ size_t Program::MemoryBytes() const {
   return n;
 }
 
+std::vector<int32_t> Program::ClampedPositions(size_t keep) const {
+  std::vector<int32_t> map(elements.size());
+  for (size_t i = 0; i < map.size(); ++i) map[i] = static_cast<int32_t>(i);
+  for (const std::vector<int32_t>& chain : chains) {
+    if (chain.size() <= keep || keep == 0) continue;
+    const int32_t target = chain[keep - 1];
+    const std::vector<int32_t>& target_alts = rule_alts[target];
+    for (size_t j = keep; j < chain.size(); ++j) {
+      const std::vector<int32_t>& alts = rule_alts[chain[j]];
+      if (alts.size() != target_alts.size()) continue;
+      for (size_t a = 0; a < alts.size(); ++a) {
+        for (int32_t off = 0;; ++off) {
+          const Element& e = elements[alts[a] + off];
+          const Element& t = elements[target_alts[a] + off];
+          if (e.kind != t.kind) break;
+          map[alts[a] + off] = target_alts[a] + off;
+          if (e.kind == Element::kEnd) break;
+        }
+      }
+    }
+  }
+  return map;
+}
+
 namespace {
 
 using Alternative = std::vector<Element>;
@@ -392,6 +416,7 @@ class Lowerer {
     p->rule_names = std::move(names_);
     p->byte_sets = std::move(byte_sets_);
     p->rule_alts.resize(alts_.size());
+    for (const auto& [key, chain] : chains_) p->chains.push_back(chain);
     p->elements.reserve(n_elements_);
     for (size_t r = 0; r < alts_.size(); ++r) {
       for (const Alternative& alt : alts_[r]) {

@@ -42,8 +42,15 @@ struct Program {
   std::vector<std::string> rule_names;
   std::vector<ByteSet> byte_sets;
   int32_t root = 0;
+  // Bounded repetitions x{0,k} as chains of rules O_1..O_k (O_j ::= x O_{j-1} | ""), so that
+  // a matcher can tell states that differ only in a count beyond any token's length.
+  std::vector<std::vector<int32_t>> chains;
 
   size_t MemoryBytes() const;
+  // Position -> the same position with every chain rule O_j, j > keep, replaced by O_keep
+  // (identity elsewhere). Two states whose stacks agree under this map accept the same byte
+  // strings of up to keep - 1 bytes.
+  std::vector<int32_t> ClampedPositions(size_t keep) const;
 };
 
 // Lowers `ir` (from its root rule; unreachable rules are ignored) and checks it: undefined

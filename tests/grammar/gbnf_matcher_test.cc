@@ -151,6 +151,9 @@ TEST(Matcher, RandomGrammarsAgreeWithBruteForce) {
       "root ::= (\"ab\" | \"a\" [b-d]* | \"x\"{1,3})+",
       "root ::= [a-c]{0,5} \"-\" [^a-c]? \"!\"",
       "root ::= s\ns ::= \"(\" s* \")\" | \"z\"",
+      // Long bounded repetitions: masks shared between counts far from the bound.
+      "root ::= [a-d]{0,30} \"-\" ([abx]{2,25} \"!\")?",
+      "root ::= (\"(\" [a-c\u00e9]{0,12} \")\"){0,9}",
   };
   std::vector<std::string> vocab = {""};
   const std::string alphabet = "abcdxz()-!\xC3\xA9";
@@ -167,7 +170,7 @@ TEST(Matcher, RandomGrammarsAgreeWithBruteForce) {
     for (int walk = 0; walk < 10; ++walk) {
       GrammarConstraint c(p, trie);
       std::string prefix;
-      for (int step = 0; step < 8; ++step) {
+      for (int step = 0; step < 24; ++step) {
         TokenMask mask;
         c.ComputeMask(&mask);
         std::vector<int32_t> allowed;
