@@ -34,13 +34,17 @@ ABSL_FLAG(std::string, vocab, "", "synth: GGUF file whose tokenizer.ggml.* vocab
 ABSL_FLAG(std::string, o, "", "synth: output GGUF file");
 ABSL_FLAG(int32_t, layers, 0, "synth: number of layers (0 = the architecture's own)");
 ABSL_FLAG(int32_t, r, 3, "bench: repetitions per test");
+ABSL_FLAG(std::string, grammar, "", "grammar-check: GBNF grammar file");
+ABSL_FLAG(std::string, json_schema, "", "grammar-check: JSON Schema file");
+ABSL_FLAG(bool, json_object, false, "grammar-check: any JSON object (JSON mode)");
+ABSL_FLAG(std::string, text_file, "", "grammar-check: the text to check");
 ABSL_FLAG(std::string, bench_threads, "", "bench: comma-separated thread counts (what -t means for bench)");
 
 namespace ember::cli {
 
 std::vector<std::string> NormalizeFlagSpellings(int argc, char** argv) {
   static const std::set<std::string> kBoolFlags = {"bos",  "no_bos", "parse_special", "ignore_eos",
-                                                   "json", "help",   "helpfull"};
+                                                   "json", "json_object", "help", "helpfull"};
   std::vector<std::string> out;
   bool next_is_value = false;
   for (int i = 0; i < argc; ++i) {

@@ -25,6 +25,7 @@ constexpr char kUsage[] =
     "  bench    -m MODEL [-p 512[,P..]] [-n 128] [-t 1[,2..]] [-r 3] [--json]\n"
     "  serve    -m MODEL [--host 127.0.0.1] [--port 8080] [--slots N] [--ctx N] [-t THREADS]\n"
     "           [--api-key KEY | --api-key-file F] [--max-queue N] [--timeout S] [--alias NAME]\n"
+    "  grammar-check -m MODEL (--json-schema FILE | --grammar FILE | --json-object) --text-file FILE\n"
     "  version\n";
 
 }  // namespace
@@ -33,6 +34,7 @@ namespace ember::cli {
 int RunSynth();  // cli/cmd_synth.cc
 int RunBench();  // cli/cmd_bench.cc
 int RunServe();  // cli/cmd_serve.cc
+int RunGrammarCheck();  // cli/cmd_grammar_check.cc
 }  // namespace ember::cli
 
 int main(int argc, char** argv) {
@@ -76,6 +78,7 @@ int main(int argc, char** argv) {
   if (command == "synth") return ember::cli::RunSynth();
   if (command == "bench") return ember::cli::RunBench();
   if (command == "serve") return ember::cli::RunServe();
+  if (command == "grammar-check") return ember::cli::RunGrammarCheck();
   std::fprintf(stderr, "ember: unknown command '%s'\n%s", command.c_str(), kUsage);
   return 2;
 }
