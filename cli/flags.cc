@@ -34,6 +34,8 @@ ABSL_FLAG(std::string, vocab, "", "synth: GGUF file whose tokenizer.ggml.* vocab
 ABSL_FLAG(std::string, o, "", "synth: output GGUF file");
 ABSL_FLAG(int32_t, layers, 0, "synth: number of layers (0 = the architecture's own)");
 ABSL_FLAG(int32_t, r, 3, "bench: repetitions per test");
+ABSL_FLAG(std::string, template_file, "", "template: the chat template file (what -t means for template)");
+ABSL_FLAG(std::string, j, "", "template: JSON file with the render context");
 ABSL_FLAG(std::string, bench_threads, "", "bench: comma-separated thread counts (what -t means for bench)");
 
 namespace ember::cli {

@@ -36,6 +36,8 @@ ABSL_DECLARE_FLAG(std::string, o);
 ABSL_DECLARE_FLAG(int32_t, layers);
 ABSL_DECLARE_FLAG(int32_t, r);
 ABSL_DECLARE_FLAG(std::string, bench_threads);
+ABSL_DECLARE_FLAG(std::string, template_file);
+ABSL_DECLARE_FLAG(std::string, j);
 
 namespace ember::cli {
 

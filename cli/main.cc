@@ -1,4 +1,5 @@
-// `ember`: generate text, tokenize, and the `eval` verification interface.
+// `ember`: generate text, tokenize, render chat templates, and the `eval` verification
+// interface.
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -22,6 +23,7 @@ constexpr char kUsage[] =
     "  synth    --arch phi2|llama2-7b|mistral-7b|tiny-phi2|tiny-llama|tiny-mistral --vocab TOKENIZER.gguf\n"
     "           -o OUT.gguf [--type Q4_0|Q8_0|Q4_K_M|Q5_K_M|F16|...] [--seed S] [--layers N] [-t THREADS]\n"
     "  bench    -m MODEL [-p 512[,P..]] [-n 128] [-t 1[,2..]] [-r 3] [--json]\n"
+    "  template (-t TEMPLATE_FILE | -m MODEL | both) -j CONTEXT.json\n"
     "  version\n";
 
 }  // namespace
@@ -44,6 +46,13 @@ int main(int argc, char** argv) {
   // Parse the flags that follow the command.
   std::vector<std::string> args = ember::cli::NormalizeFlagSpellings(argc - 1, argv + 1);
   args[0] = std::string(argv[0]) + " " + command;
+  if (command == "template") {
+    // template's -t is the template file, not a thread count.
+    for (std::string& a : args) {
+      if (a == "-t" || a == "--t") a = "--template_file";
+      else if (a.rfind("-t=", 0) == 0 || a.rfind("--t=", 0) == 0) a = "--template_file" + a.substr(a.find('='));
+    }
+  }
   if (command == "bench") {
     // bench takes a list of thread counts (-t 1,2), which the shared int flag cannot hold.
     for (std::string& a : args) {
@@ -62,6 +71,7 @@ int main(int argc, char** argv) {
   if (command == "generate") return ember::cli::RunGenerate();
   if (command == "tokenize") return ember::cli::RunTokenize();
   if (command == "eval") return ember::cli::RunEval();
+  if (command == "template") return ember::cli::RunTemplate();
   if (command == "synth") return ember::cli::RunSynth();
   if (command == "bench") return ember::cli::RunBench();
   std::fprintf(stderr, "ember: unknown command '%s'\n%s", command.c_str(), kUsage);

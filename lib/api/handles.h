@@ -7,6 +7,9 @@
 #include <string>
 
 #include "ember/ember.h"
+#include <vector>
+
+#include "lib/chat/chat_apply.h"
 #include "lib/model/model.h"
 #include "lib/runtime/sampler.h"
 #include "lib/runtime/session.h"
@@ -32,6 +35,10 @@ struct ember_model {
   std::unique_ptr<ember::Model> model;
   std::atomic<int> refs{1};
   std::atomic<bool> freed_by_host{false};
+};
+
+struct ember_chat {
+  std::vector<ember::chat::ChatMessage> messages;
 };
 
 struct ember_session {

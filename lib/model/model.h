@@ -37,6 +37,8 @@ class Model {
   const Tokenizer& tokenizer() const { return *tokenizer_; }
   const ModelWeights& weights() const { return *weights_; }
   const LogSink& log() const { return log_; }
+  // The chat template the model ships (lib/chat/template_source.h), "" if none.
+  const std::string& chat_template() const { return chat_template_; }
 
  private:
   Model() = default;
@@ -44,6 +46,7 @@ class Model {
   std::unique_ptr<Tokenizer> tokenizer_;
   std::unique_ptr<ModelWeights> weights_;
   LogSink log_;
+  std::string chat_template_;
 };
 
 }  // namespace ember
