@@ -273,7 +273,37 @@ absl::Status Interpreter::RenderBody(const Body& body, const ScopePtr& scope, st
   return absl::OkStatus();
 }
 
+namespace {
+// Counts one level of nesting for the duration of a RenderStmt / Eval.
+class NestingScope {
+ public:
+  explicit NestingScope(int* n) : n_(n) { ++*n_; }
+  ~NestingScope() { --*n_; }
+  NestingScope(const NestingScope&) = delete;
+  NestingScope& operator=(const NestingScope&) = delete;
+
+ private:
+  int* n_;
+};
+}  // namespace
+
 absl::Status Interpreter::RenderStmt(const Stmt& s, const ScopePtr& scope, std::string* out, Flow* flow) {
+  NestingScope nesting(&nesting_);
+  if (nesting_ > limits_.max_nesting) {
+    return absl::InvalidArgumentError(absl::StrCat("render limit: evaluation nests deeper than ", limits_.max_nesting));
+  }
+  return RenderStmtInner(s, scope, out, flow);
+}
+
+absl::StatusOr<Value> Interpreter::Eval(const Expr& e, const ScopePtr& scope) {
+  NestingScope nesting(&nesting_);
+  if (nesting_ > limits_.max_nesting) {
+    return absl::InvalidArgumentError(absl::StrCat("render limit: evaluation nests deeper than ", limits_.max_nesting));
+  }
+  return EvalInner(e, scope);
+}
+
+absl::Status Interpreter::RenderStmtInner(const Stmt& s, const ScopePtr& scope, std::string* out, Flow* flow) {
   switch (s.kind) {
     case Stmt::Kind::kText:
       return Append(out, s.text);
@@ -546,7 +576,7 @@ absl::StatusOr<Value> Interpreter::EvalFilterChain(const Expr& e, const ScopePtr
   return result;
 }
 
-absl::StatusOr<Value> Interpreter::Eval(const Expr& e, const ScopePtr& scope) {
+absl::StatusOr<Value> Interpreter::EvalInner(const Expr& e, const ScopePtr& scope) {
   switch (e.kind) {
     case Expr::Kind::kConst:
       return e.value;

@@ -66,6 +66,8 @@ class Interpreter {
   absl::Status Assign(const Target& target, const Value& value, const ScopePtr& scope);
 
  private:
+  absl::Status RenderStmtInner(const Stmt& s, const ScopePtr& scope, std::string* out, Flow* flow);
+  absl::StatusOr<Value> EvalInner(const Expr& e, const ScopePtr& scope);
   absl::Status RenderStmt(const Stmt& s, const ScopePtr& scope, std::string* out, Flow* flow);
   absl::Status Append(std::string* out, std::string_view text) const;
   absl::StatusOr<Value> EvalFilterChain(const Expr& e, const ScopePtr& scope, const Value* block_text);
@@ -77,6 +79,9 @@ class Interpreter {
   uint64_t iterations_ = 0;
   uint64_t ticks_ = 0;
   int call_depth_ = 0;
+  // Statements and expressions being evaluated, nested (macro calls multiply the template's
+  // own nesting): bounded so that the C++ stack is too.
+  int nesting_ = 0;
   int error_line_ = 0;
   int current_line_ = 0;
   std::vector<std::shared_ptr<Object>> tracked_;

@@ -20,6 +20,9 @@ struct RenderLimits {
   uint64_t max_loop_iterations = 1000000;
   // Nested macro / caller / recursive-loop calls.
   int max_call_depth = 64;
+  // Statements and expressions evaluated inside one another, macro calls included (each
+  // level is a C++ stack frame of about a kilobyte).
+  int max_nesting = 1000;
   // Wall time of one render.
   absl::Duration max_time = absl::Seconds(10);
 };

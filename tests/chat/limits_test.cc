@@ -37,6 +37,14 @@ TEST(ChatLimitsTest, RecursionDepth) {
   ExpectLimit("{% for x in [1] recursive %}{{ loop([1]) }}{% endfor %}", {}, "nest deeper");
 }
 
+TEST(ChatLimitsTest, EvaluationNesting) {
+  // Deep expressions inside recursive macros: each alone is within its cap, together they
+  // would need a deep C++ stack.
+  std::string deep = "f(n + 1)";
+  for (int i = 0; i < 100; ++i) deep = "(" + deep + " ~ '')";
+  ExpectLimit("{% macro f(n) %}{{ " + deep + " }}{% endmacro %}{{ f(0) }}", {}, "evaluation nests deeper");
+}
+
 TEST(ChatLimitsTest, OutputSize) {
   RenderLimits limits;
   limits.max_output_bytes = 1 << 20;
