@@ -31,6 +31,7 @@ bool Tokenize(const char* command, ember_model* model, const std::string& text, 
 int RunGenerate();
 int RunTokenize();
 int RunEval();
+int RunTemplate();
 
 }  // namespace ember::cli
 

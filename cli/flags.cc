@@ -38,6 +38,8 @@ ABSL_FLAG(std::string, grammar, "", "grammar-check: GBNF grammar file");
 ABSL_FLAG(std::string, json_schema, "", "grammar-check: JSON Schema file");
 ABSL_FLAG(bool, json_object, false, "grammar-check: any JSON object (JSON mode)");
 ABSL_FLAG(std::string, text_file, "", "grammar-check: the text to check");
+ABSL_FLAG(std::string, template_file, "", "template: the chat template file (what -t means for template)");
+ABSL_FLAG(std::string, j, "", "template: JSON file with the render context");
 ABSL_FLAG(std::string, bench_threads, "", "bench: comma-separated thread counts (what -t means for bench)");
 
 namespace ember::cli {

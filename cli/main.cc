@@ -1,4 +1,5 @@
-// `ember`: generate text, tokenize, and the `eval` verification interface.
+// `ember`: generate text, tokenize, render chat templates, and the `eval` verification
+// interface.
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -26,6 +27,7 @@ constexpr char kUsage[] =
     "  serve    -m MODEL [--host 127.0.0.1] [--port 8080] [--slots N] [--ctx N] [-t THREADS]\n"
     "           [--api-key KEY | --api-key-file F] [--max-queue N] [--timeout S] [--alias NAME]\n"
     "  grammar-check -m MODEL (--json-schema FILE | --grammar FILE | --json-object) --text-file FILE\n"
+    "  template (-t TEMPLATE_FILE | -m MODEL | both) -j CONTEXT.json\n"
     "  version\n";
 
 }  // namespace
@@ -57,6 +59,13 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  if (command == "template") {
+    // template's -t is the template file, not a thread count.
+    for (std::string& a : args) {
+      if (a == "-t" || a == "--t") a = "--template_file";
+      else if (a.rfind("-t=", 0) == 0 || a.rfind("--t=", 0) == 0) a = "--template_file" + a.substr(a.find('='));
+    }
+  }
   if (command == "bench") {
     // bench takes a list of thread counts (-t 1,2), which the shared int flag cannot hold.
     for (std::string& a : args) {
@@ -75,6 +84,7 @@ int main(int argc, char** argv) {
   if (command == "generate") return ember::cli::RunGenerate();
   if (command == "tokenize") return ember::cli::RunTokenize();
   if (command == "eval") return ember::cli::RunEval();
+  if (command == "template") return ember::cli::RunTemplate();
   if (command == "synth") return ember::cli::RunSynth();
   if (command == "bench") return ember::cli::RunBench();
   if (command == "serve") return ember::cli::RunServe();

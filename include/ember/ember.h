@@ -361,8 +361,10 @@ EMBER_API ember_status ember_sampler_options_set_seed(ember_sampler_options *o, 
 ** (OpenAI accepts [-2, 2]). EMBER_ERR_INVALID_ARGUMENT for NULL options or a value that is
 ** not finite.
 */
+EMBER_NODISCARD
 EMBER_API ember_status ember_sampler_options_set_presence_penalty(ember_sampler_options *o,
                                                                   float penalty);
+EMBER_NODISCARD
 EMBER_API ember_status ember_sampler_options_set_frequency_penalty(ember_sampler_options *o,
                                                                    float penalty);
 /*
@@ -376,6 +378,7 @@ EMBER_API ember_status ember_sampler_options_set_frequency_penalty(ember_sampler
 ** NaN or +INFINITY bias), EMBER_ERR_INVALID_TOKEN (a negative id),
 ** EMBER_ERR_OUT_OF_MEMORY. On error the options are unchanged.
 */
+EMBER_NODISCARD
 EMBER_API ember_status ember_sampler_options_set_logit_bias(ember_sampler_options *o,
                                                             const int32_t *tokens,
                                                             const float *biases, size_t n);
@@ -497,6 +500,7 @@ EMBER_API ember_status ember_session_sample(ember_session *session, int32_t *tok
 ** EMBER_ERR_INVALID_TOKEN (a logit-bias id >= ember_model_n_vocab()); the session is then
 ** unchanged. Not while another call runs on the session (one thread at a time).
 */
+EMBER_NODISCARD
 EMBER_API ember_status ember_session_set_sampler(ember_session *session,
                                                  const ember_sampler_options *sampler);
 
@@ -544,15 +548,18 @@ typedef struct ember_generate_options ember_generate_options;
 ** The options are read only during each ember_session_generate_ex() call, so one object
 ** may serve many calls and be freed after the last. Not thread-safe on the same object.
 */
+EMBER_NODISCARD
 EMBER_API ember_status ember_generate_options_create(ember_generate_options **out);
 EMBER_API void ember_generate_options_free(ember_generate_options *options);
 /* Generate at most `max_tokens` (>= 0) tokens. EMBER_ERR_INVALID_ARGUMENT for NULL options
 ** or a negative value. */
+EMBER_NODISCARD
 EMBER_API ember_status ember_generate_options_set_max_tokens(ember_generate_options *o,
                                                              int32_t max_tokens);
 /* Non-zero: end-of-generation tokens do not stop generation (they are evaluated and, being
 ** control tokens, add no text). Stop tokens and stop strings still apply.
 ** EMBER_ERR_INVALID_ARGUMENT for NULL options. */
+EMBER_NODISCARD
 EMBER_API ember_status ember_generate_options_set_ignore_eos(ember_generate_options *o,
                                                              int32_t ignore_eos);
 /*
@@ -563,6 +570,7 @@ EMBER_API ember_status ember_generate_options_set_ignore_eos(ember_generate_opti
 ** string), EMBER_ERR_INVALID_UTF8, EMBER_ERR_OUT_OF_MEMORY. On error the options are
 ** unchanged.
 */
+EMBER_NODISCARD
 EMBER_API ember_status ember_generate_options_set_stop_strings(ember_generate_options *o,
                                                                const char *const *strings,
                                                                size_t n);
@@ -574,6 +582,7 @@ EMBER_API ember_status ember_generate_options_set_stop_strings(ember_generate_op
 ** EMBER_ERR_INVALID_TOKEN (a negative id), EMBER_ERR_OUT_OF_MEMORY. On error the options
 ** are unchanged.
 */
+EMBER_NODISCARD
 EMBER_API ember_status ember_generate_options_set_stop_tokens(ember_generate_options *o,
                                                               const int32_t *tokens, size_t n);
 
@@ -618,6 +627,7 @@ EMBER_API ember_status ember_generate_options_set_stop_tokens(ember_generate_opt
 ** *stop_reason says so too, and the tokens reported so far stay in the session.
 ** Thread safety: as ember_session_generate().
 */
+EMBER_NODISCARD
 EMBER_API ember_status ember_session_generate_ex(ember_session *session, const char *prompt,
                                                  size_t prompt_len, uint32_t tokenize_flags,
                                                  const ember_generate_options *options,
@@ -753,6 +763,107 @@ EMBER_API ember_status ember_session_tokens(const ember_session *session, int32_
 EMBER_NODISCARD
 EMBER_API ember_status ember_session_eval_reuse(ember_session *session, const int32_t *ids,
                                                 size_t n_ids, size_t *n_reused);
+
+/* ======================================================================================
+** Chat templates
+** ==================================================================================== */
+
+/*
+** Chat templates turn a conversation into the prompt text a model was trained on. ember
+** renders them with its own sandboxed Jinja2 engine, which matches Python jinja2 in the
+** environment Hugging Face transformers uses (trim_blocks, lstrip_blocks, loopcontrols,
+** transformers' `tojson` and `raise_exception`) byte for byte.
+**
+** Which template: the one the host passes, else the model's own (GGUF
+** `tokenizer.chat_template`; in a Hugging Face directory `chat_template.jinja`, else
+** tokenizer_config.json's `chat_template`, a string or the entry named "default" of a list),
+** else a default: Phi-2 gets its documented "Instruct: <text>\nOutput:" format (a system
+** message first as a plain line, then one "Instruct: ...\n" / "Output: ...\n" exchange per
+** turn, and "Output:" as the generation prompt); every other model gets ChatML
+** ("<|im_start|>role\ncontent<|im_end|>\n", generation prompt "<|im_start|>assistant\n").
+**
+** Templates are untrusted input: rendering is capped (16 MiB of output or of any string,
+** 2^20 list items, 10^6 loop iterations, 64 nested macro calls, 10 s) and reaches nothing
+** but the context's data. Any failure is a status, never a crash.
+**
+** The rendered text spells special tokens (BOS, <|im_start|>, ...) as text: tokenize it
+** with EMBER_TOKENIZE_PARSE_SPECIAL (and usually EMBER_TOKENIZE_NO_BOS, since templates
+** write bos_token themselves) to get the control-token ids.
+*/
+
+/* A conversation: an ordered list of (role, content) messages. */
+typedef struct ember_chat ember_chat;
+
+/*
+** Creates an empty conversation. Errors: EMBER_ERR_INVALID_ARGUMENT (out is NULL),
+** EMBER_ERR_OUT_OF_MEMORY. The caller owns *out and frees it with ember_chat_free().
+*/
+EMBER_NODISCARD
+EMBER_API ember_status ember_chat_create(ember_chat **out);
+/* Frees a conversation. NULL is a no-op. */
+EMBER_API void ember_chat_free(ember_chat *chat);
+
+/*
+** Appends a message. `role` ("system", "user", "assistant", "tool", ...) and `content` are
+** UTF-8 bytes, copied; they need no NUL terminator and may be NULL when their length is 0.
+** Errors: EMBER_ERR_INVALID_ARGUMENT (NULL chat, NULL text with non-zero length),
+** EMBER_ERR_INVALID_UTF8 (the chat is then unchanged), EMBER_ERR_OUT_OF_MEMORY.
+** A chat object must not be used by two threads at once while one of them adds.
+*/
+EMBER_NODISCARD
+EMBER_API ember_status ember_chat_add(ember_chat *chat, const char *role, size_t role_len,
+                                      const char *content, size_t content_len);
+
+/* Flags for ember_chat_apply(). */
+#define EMBER_CHAT_DEFAULT 0
+/* Set add_generation_prompt: end with the text that opens the assistant's reply. */
+#define EMBER_CHAT_ADD_GENERATION_PROMPT 1
+
+/*
+** Renders `chat` with a chat template into `text`. The template sees `messages` (a list of
+** {"role", "content"}), `add_generation_prompt` (from `flags`), and `bos_token` /
+** `eos_token` (the text of the model's BOS/EOS tokens, "" without a model).
+** `template_source` (UTF-8, `template_len` bytes) overrides the model's template; pass NULL
+** to use the model's own (or the default, see above). `model` may be NULL only when a
+** template is given.
+** Writes at most `capacity` bytes (no NUL is added) and always stores the length of the
+** whole rendered text in *text_len; if it does not fit, returns EMBER_ERR_BUFFER_TOO_SMALL
+** (text may be NULL when capacity is 0, to ask for the size).
+** Errors: EMBER_ERR_INVALID_ARGUMENT (NULL chat or text_len, NULL model without a
+** template, unknown flags, a template syntax error, a render error such as the template's
+** raise_exception() or an exceeded cap: the message from ember_last_error() says which),
+** EMBER_ERR_INVALID_UTF8 (template not UTF-8), EMBER_ERR_BUFFER_TOO_SMALL,
+** EMBER_ERR_OUT_OF_MEMORY.
+** Thread-safe with respect to the model; the chat is only read.
+*/
+EMBER_NODISCARD
+EMBER_API ember_status ember_chat_apply(const ember_model *model, const ember_chat *chat,
+                                        const char *template_source, size_t template_len,
+                                        uint32_t flags, char *text, size_t capacity,
+                                        size_t *text_len);
+
+/*
+** Like ember_chat_apply(), for everything a template can take: `context_json`
+** (`json_len` bytes of UTF-8 JSON) is a JSON object holding the whole variable set —
+** `messages` (with tool_calls, tool results, ...), `tools`, `documents`,
+** `add_generation_prompt` and any other variables. Key order is kept. When `model` is not
+** NULL, `bos_token` and `eos_token` are added from the model unless the context has them.
+** Errors: as ember_chat_apply(), plus EMBER_ERR_INVALID_ARGUMENT for context_json that is
+** not a JSON object (or nests deeper than 200 levels).
+** Thread-safe with respect to the model.
+*/
+EMBER_NODISCARD
+EMBER_API ember_status ember_chat_apply_json(const ember_model *model, const char *template_source,
+                                             size_t template_len, const char *context_json,
+                                             size_t json_len, char *text, size_t capacity,
+                                             size_t *text_len);
+
+/*
+** The chat template stored in the model file (NUL-terminated UTF-8), or "" if the model
+** has none (ember then uses the default described above) or `model` is NULL. Lives as long
+** as the model. Thread-safe.
+*/
+EMBER_API const char *ember_model_chat_template(const ember_model *model);
 
 #ifdef __cplusplus
 } /* extern "C" */

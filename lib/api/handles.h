@@ -6,6 +6,9 @@
 #include <memory>
 
 #include "ember/ember.h"
+#include <vector>
+
+#include "lib/chat/chat_apply.h"
 #include "lib/model/model.h"
 #include "lib/runtime/generator.h"
 #include "lib/runtime/session.h"
@@ -39,6 +42,10 @@ struct ember_model {
 
 // The session's state (KV cache, sampler, cancellation) lives in ember::Session; the handle
 // only adds the reference that keeps the model alive.
+struct ember_chat {
+  std::vector<ember::chat::ChatMessage> messages;
+};
+
 struct ember_session {
   ember_model* owner = nullptr;
   std::unique_ptr<ember::Session> session;

@@ -3,11 +3,8 @@
 #include "lib/base/errors.h"
 
 namespace ember {
-namespace {
 
-// Deepest array/object nesting of `text`, counting only brackets outside strings. Invalid
-// JSON may give any answer here; the parser rejects it afterwards.
-int NestingDepth(std::string_view text) {
+int JsonNestingDepth(std::string_view text) {
   int depth = 0, deepest = 0;
   bool in_string = false, escaped = false;
   for (char c : text) {
@@ -24,8 +21,6 @@ int NestingDepth(std::string_view text) {
   return deepest;
 }
 
-}  // namespace
-
 absl::StatusOr<nlohmann::json> ParseJsonText(std::string_view text, std::string_view source,
                                              int max_depth) {
   // nlohmann stops at a NUL as if the input ended there, which would silently accept any
@@ -33,7 +28,7 @@ absl::StatusOr<nlohmann::json> ParseJsonText(std::string_view text, std::string_
   if (size_t nul = text.find('\0'); nul != std::string_view::npos) {
     return InvalidModelError(absl::StrCat(AV(source), ": not valid JSON: NUL byte at offset ", nul));
   }
-  int depth = NestingDepth(text);
+  int depth = JsonNestingDepth(text);
   if (depth > max_depth) {
     return InvalidModelError(absl::StrCat(AV(source), ": JSON nests ", depth,
                                           " levels deep, more than the ", max_depth, " allowed"));

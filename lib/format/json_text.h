@@ -16,6 +16,10 @@ namespace ember {
 absl::StatusOr<nlohmann::json> ParseJsonText(std::string_view text, std::string_view source,
                                              int max_depth = 16);
 
+// Deepest array/object nesting of `text`, counting brackets outside strings (for a depth
+// check before parsing; invalid JSON may give any answer, the parser rejects it after).
+int JsonNestingDepth(std::string_view text);
+
 // Short name of a JSON value's type for messages ("string", "number", ...).
 const char* JsonTypeName(const nlohmann::json& value);
 

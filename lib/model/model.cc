@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "lib/base/errors.h"
+#include "lib/chat/template_source.h"
 #include "lib/format/gguf.h"
 #include "lib/format/hf_dir.h"
 #include "lib/model/config_loader.h"
@@ -28,10 +29,12 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& path,
     EMBER_ASSIGN_OR_RETURN(w.hf_dir, HfModelDir::Open(path));
     EMBER_ASSIGN_OR_RETURN(model->config_, ConfigFromHf(w.hf_dir->config(), path));
     EMBER_ASSIGN_OR_RETURN(model->tokenizer_, TokenizerFromHfDir(path));
+    EMBER_ASSIGN_OR_RETURN(model->chat_template_, ChatTemplateFromHfDir(path));
   } else {
     EMBER_ASSIGN_OR_RETURN(w.gguf, GgufFile::Open(path));
     EMBER_ASSIGN_OR_RETURN(model->config_, ConfigFromGguf(*w.gguf));
     EMBER_ASSIGN_OR_RETURN(model->tokenizer_, TokenizerFromGguf(*w.gguf));
+    EMBER_ASSIGN_OR_RETURN(model->chat_template_, ChatTemplateFromGguf(*w.gguf));
   }
   EMBER_RETURN_IF_ERROR(LoadWeights(model->config_, options.weight_format, &w));
   model->fingerprint_ = ComputeModelFingerprint(model->config_, w);

@@ -50,6 +50,8 @@ class Model {
   bool IsEndOfGeneration(int32_t id) const;
   // Those ids, sorted.
   const std::vector<int32_t>& end_of_generation() const { return end_of_generation_; }
+  // The chat template the model ships (lib/chat/template_source.h), "" if none.
+  const std::string& chat_template() const { return chat_template_; }
 
  private:
   Model() = default;
@@ -59,6 +61,7 @@ class Model {
   LogSink log_;
   uint64_t fingerprint_ = 0;
   std::vector<int32_t> end_of_generation_;
+  std::string chat_template_;
 };
 
 }  // namespace ember
