@@ -286,6 +286,19 @@ bool ParseStop(const json& body, std::vector<std::string>* out, ApiError* error)
   return true;
 }
 
+// The generation library takes stop strings as C strings, so an embedded NUL would silently
+// cut one short: refuse it instead.
+bool CheckStopHasNoNul(const std::vector<std::string>& stops, ApiError* error) {
+  for (const std::string& s : stops) {
+    if (s.find('\0') != std::string::npos) {
+      *error = BadRequest("Invalid 'stop': stop strings must not contain the NUL character (\\u0000).", "stop",
+                          "invalid_value");
+      return false;
+    }
+  }
+  return true;
+}
+
 // logit_bias: {"<token id>": bias in [-100, 100]}.
 bool ParseLogitBias(const json& body, std::vector<std::pair<int32_t, float>>* out, ApiError* error) {
   const json* bias = Member(body, "logit_bias");
@@ -398,10 +411,11 @@ bool ParseObject(Endpoint endpoint, const json& body, GenerationRequest* out, Ap
   std::optional<int64_t> n;
   if (!GetInteger(body, "n", 1, 128, &n, error)) return false;
   if (n && *n != 1) {
-    *error = Unsupported("n", "n other than 1");
+    // TODO(batch): several choices per request would decode as one batch.
+    *error = Unsupported("n", "n other than 1 (several choices per request)");
     return false;
   }
-  if (!ParseStop(body, &out->stop, error)) return false;
+  if (!ParseStop(body, &out->stop, error) || !CheckStopHasNoNul(out->stop, error)) return false;
   if (!ParseLogitBias(body, &out->logit_bias, error)) return false;
   if (!GetBool(body, "stream", &out->stream, error)) return false;
   if (const json* options = Member(body, "stream_options")) {
@@ -494,7 +508,13 @@ bool CheckSupported(const GenerationRequest& request, const BackendCapabilities&
     return false;
   }
   if (request.response_format != ResponseFormat::kText && !caps.response_format) {
-    *error = Unsupported("response_format", "response_format json_object/json_schema (not supported yet)");
+    // TODO(grammar): constrained decoding comes with the grammar sampler.
+    *error = BadRequest("response_format '" +
+                            std::string(request.response_format == ResponseFormat::kJsonObject ? "json_object"
+                                                                                               : "json_schema") +
+                            "' is not supported by this server yet: it needs constrained (grammar) decoding. "
+                            "Use response_format 'text', or leave it out.",
+                        "response_format", "unsupported_parameter");
     return false;
   }
   if (caps.n_vocab > 0) {

@@ -103,6 +103,7 @@ TEST(ServeRequest, RejectsWithTheParameterNamed) {
       {"{" + m + R"(,"n":2})", "n"},
       {"{" + m + R"(,"stop":[1]})", "stop[0]"},
       {"{" + m + R"(,"stop":["a","b","c","d","e"]})", "stop"},
+      {"{" + m + R"(,"stop":"a\u0000b"})", "stop"},  // the library takes C strings
       {"{" + m + R"(,"logit_bias":{"-1":1}})", "logit_bias"},
       {"{" + m + R"(,"logit_bias":{"1":"x"}})", "logit_bias.1"},
       {"{" + m + R"(,"stream_options":{"include_usage":true}})", "stream_options"},
@@ -137,6 +138,18 @@ TEST(ServeRequest, CheckSupportedRefusesWhatTheBackendLacks) {
   all.n_vocab = 7;  // token 7 is out of range
   EXPECT_FALSE(CheckSupported(r, all, &e));
   EXPECT_EQ(e.param, "logit_bias");
+}
+
+TEST(ServeRequest, ResponseFormatWithoutGrammarSaysWhatToDo) {
+  GenerationRequest r = ParseOk(kChat, R"({"messages":[{"role":"user","content":"x"}],
+      "response_format":{"type":"json_schema","json_schema":{"name":"n","schema":{"type":"object"}}}})");
+  ApiError e;
+  BackendCapabilities caps{.penalties = true, .logit_bias = true, .response_format = false, .n_vocab = 8};
+  EXPECT_FALSE(CheckSupported(r, caps, &e));
+  EXPECT_EQ(e.http_status, 400);
+  EXPECT_EQ(e.param, "response_format");
+  EXPECT_NE(e.message.find("'json_schema'"), std::string::npos) << e.message;
+  EXPECT_NE(e.message.find("Use response_format 'text'"), std::string::npos) << e.message;
 }
 
 }  // namespace
