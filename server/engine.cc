@@ -1,9 +1,8 @@
 #include "server/engine.h"
 
 #include <algorithm>
-#include <thread>
 
-#include "server/stop_filter.h"
+#include <nlohmann/json.hpp>
 
 namespace ember::server {
 namespace {
@@ -11,6 +10,7 @@ namespace {
 struct SessionDeleter { void operator()(ember_session* s) const { ember_session_free(s); } };
 struct SamplerDeleter { void operator()(ember_sampler_options* o) const { ember_sampler_options_free(o); } };
 struct SessionOptionsDeleter { void operator()(ember_session_options* o) const { ember_session_options_free(o); } };
+struct GenerateOptionsDeleter { void operator()(ember_generate_options* o) const { ember_generate_options_free(o); } };
 
 std::string LastError(const char* what, ember_status status) {
   return std::string(what) + ": " + ember_status_name(status) + ": " + ember_last_error();
@@ -18,12 +18,11 @@ std::string LastError(const char* what, ember_status status) {
 
 }  // namespace
 
+// A slot's session lives as long as the engine: requests change its sampler, never the
+// session, so its KV cache survives for the next request's prefix.
 struct Engine::Slot {
-  // Guards `session` against Cancel() from other threads while PrepareSession swaps it.
-  mutable std::mutex mu;
   std::unique_ptr<ember_session, SessionDeleter> session;
-  std::optional<SamplingParams> sampling;  // what `session` was created with
-  std::vector<int32_t> history;            // the tokens the session holds, in order
+  std::vector<int32_t> history;  // the tokens the session holds, in order
 };
 
 std::unique_ptr<Engine> Engine::Load(const EngineConfig& config, std::string* error) {
@@ -41,23 +40,27 @@ std::unique_ptr<Engine> Engine::Load(const EngineConfig& config, std::string* er
   }
   engine->model_.reset(model);
   engine->n_vocab_ = ember_model_n_vocab(model);
+  ember_session_options* options_raw = nullptr;
+  st = ember_session_options_create(&options_raw);
+  std::unique_ptr<ember_session_options, SessionOptionsDeleter> options(options_raw);
+  if (st == EMBER_OK && config.n_ctx > 0) st = ember_session_options_set_n_ctx(options_raw, config.n_ctx);
+  if (st == EMBER_OK && config.n_threads > 0) st = ember_session_options_set_n_threads(options_raw, config.n_threads);
+  if (st != EMBER_OK) {
+    *error = LastError("session options", st);
+    return nullptr;
+  }
   for (int32_t i = 0; i < config.n_slots; ++i) {
     auto slot = std::make_unique<Slot>();
-    SamplingParams greedy;
-    greedy.temperature = 0.0f;
-    if (!engine->PrepareSession(*slot, greedy, error)) return nullptr;
+    ember_session* session = nullptr;
+    st = ember_session_create(model, options_raw, &session);
+    if (st != EMBER_OK) {
+      *error = LastError("creating a session", st);
+      return nullptr;
+    }
+    slot->session.reset(session);
     engine->slots_.push_back(std::move(slot));
   }
   engine->n_ctx_ = ember_session_n_ctx(engine->slots_[0]->session.get());
-  // TODO(generate_ex): ember_model_token_is_eog() knows every end-of-turn token.
-  std::vector<int32_t> ids(8);
-  size_t n = 0;
-  const std::string im_end = "<|im_end|>";
-  if (ember_tokenize(model, im_end.data(), im_end.size(), EMBER_TOKENIZE_NO_BOS | EMBER_TOKENIZE_PARSE_SPECIAL,
-                     ids.data(), ids.size(), &n) == EMBER_OK &&
-      n == 1) {
-    engine->end_of_turn_token_ = ids[0];
-  }
   return engine;
 }
 
@@ -68,61 +71,50 @@ Engine::~Engine() {
 
 BackendCapabilities Engine::capabilities() const {
   BackendCapabilities caps;
-  caps.penalties = false;        // TODO(penalties/logit-bias)
-  caps.logit_bias = false;       // TODO(penalties/logit-bias)
+  caps.penalties = true;
+  caps.logit_bias = true;
   caps.response_format = false;  // TODO(grammar)
   caps.n_vocab = n_vocab_;
   return caps;
 }
 
-bool Engine::PrepareSession(Slot& slot, const SamplingParams& sampling, std::string* error) {
-  // Greedy decoding does not read the sampler's random state, so a greedy slot keeps its
-  // session (and KV cache) across requests. Seeded sampling must start from the seed, and
-  // the sampler cannot change on a live session yet: TODO(sampler-switch).
-  const bool greedy = sampling.temperature == 0.0f;
-  if (slot.session && slot.sampling && greedy && slot.sampling->temperature == 0.0f) return true;
-  if (slot.session && slot.sampling && *slot.sampling == sampling) {
-    const ember_status st = ember_session_reset(slot.session.get());  // re-seeds the sampler
-    if (st != EMBER_OK) {
-      *error = LastError("resetting the session", st);
-      return false;
-    }
-    slot.history.clear();
-    return true;
-  }
+bool Engine::SetSampler(Slot& slot, const SamplingParams& sampling, std::string* error) {
+  // Set on every request, even an unchanged one: it restarts the random sequence from the
+  // request's seed and empties the penalties' counts, and keeps the tokens and KV cache.
   ember_sampler_options* sampler_raw = nullptr;
   ember_status st = ember_sampler_options_create(&sampler_raw);
   std::unique_ptr<ember_sampler_options, SamplerDeleter> sampler(sampler_raw);
   if (st == EMBER_OK) st = ember_sampler_options_set_temperature(sampler_raw, sampling.temperature);
   if (st == EMBER_OK) st = ember_sampler_options_set_top_p(sampler_raw, sampling.top_p);
   if (st == EMBER_OK) st = ember_sampler_options_set_seed(sampler_raw, sampling.seed);
-  ember_session_options* options_raw = nullptr;
-  if (st == EMBER_OK) st = ember_session_options_create(&options_raw);
-  std::unique_ptr<ember_session_options, SessionOptionsDeleter> options(options_raw);
-  if (st == EMBER_OK && config_.n_ctx > 0) st = ember_session_options_set_n_ctx(options_raw, config_.n_ctx);
-  if (st == EMBER_OK && config_.n_threads > 0) st = ember_session_options_set_n_threads(options_raw, config_.n_threads);
-  if (st == EMBER_OK) st = ember_session_options_set_sampler(options_raw, sampler_raw);
+  if (st == EMBER_OK) st = ember_sampler_options_set_presence_penalty(sampler_raw, sampling.presence_penalty);
+  if (st == EMBER_OK) st = ember_sampler_options_set_frequency_penalty(sampler_raw, sampling.frequency_penalty);
+  if (st == EMBER_OK && !sampling.logit_bias.empty()) {
+    std::vector<int32_t> ids;
+    std::vector<float> biases;
+    for (const auto& [id, bias] : sampling.logit_bias) {
+      ids.push_back(id);
+      biases.push_back(bias);
+    }
+    st = ember_sampler_options_set_logit_bias(sampler_raw, ids.data(), biases.data(), ids.size());
+  }
+  if (st == EMBER_OK) st = ember_session_set_sampler(slot.session.get(), sampler_raw);
   if (st != EMBER_OK) {
     *error = LastError("sampling options", st);
     return false;
   }
-  // Free the old session first: two KV caches per slot could exceed memory.
-  {
-    std::lock_guard<std::mutex> lock(slot.mu);
-    slot.session.reset();
-  }
-  slot.history.clear();
-  slot.sampling.reset();
-  ember_session* session = nullptr;
-  st = ember_session_create(model_.get(), options_raw, &session);
-  if (st != EMBER_OK) {
-    *error = LastError("creating a session", st);
-    return false;
-  }
-  std::lock_guard<std::mutex> lock(slot.mu);
-  slot.session.reset(session);
-  slot.sampling = sampling;
   return true;
+}
+
+void Engine::RememberTokens(Slot& slot) {
+  size_t n = 0;
+  ember_status st = ember_session_tokens(slot.session.get(), nullptr, 0, &n);
+  if (st == EMBER_OK || st == EMBER_ERR_BUFFER_TOO_SMALL) {
+    slot.history.resize(n);
+    st = ember_session_tokens(slot.session.get(), slot.history.data(), slot.history.size(), &n);
+  }
+  // Unknown contents reuse nothing; eval_reuse still keeps whatever prefix really matches.
+  if (st != EMBER_OK) slot.history.clear();
 }
 
 bool Engine::TokenizeText(std::string_view text, std::vector<int32_t>* tokens, std::string* error) const {
@@ -131,21 +123,42 @@ bool Engine::TokenizeText(std::string_view text, std::vector<int32_t>* tokens, s
 
 bool Engine::TokenizeChat(const std::vector<ChatMessage>& messages, std::vector<int32_t>* tokens,
                           std::string* error) const {
-  // TODO(chat-template): ember_chat_apply() with the model's template. Until then: Phi-2's
-  // documented "Instruct:/Output:" layout for phi2, ChatML for everything else.
-  std::string text;
-  if (std::string_view(ember_model_architecture(model_.get())) == "phi2") {
-    for (const ChatMessage& m : messages) {
-      if (m.role == "system") text += m.content + "\n";
-      else if (m.role == "assistant") text += " " + m.content + "\n";
-      else text += "Instruct: " + m.content + "\nOutput:";
-    }
-    if (messages.back().role == "assistant") text += "Instruct: \nOutput:";
-  } else {
-    for (const ChatMessage& m : messages) text += "<|im_start|>" + m.role + "\n" + m.content + "<|im_end|>\n";
-    text += "<|im_start|>assistant\n";
+  using json = nlohmann::json;
+  json context = json::object();
+  json& list = context["messages"] = json::array();
+  for (const ChatMessage& m : messages) list.push_back({{"role", m.role}, {"content", m.content}});
+  context["add_generation_prompt"] = true;
+  std::string context_text;
+  try {
+    context_text = context.dump();
+  } catch (const json::exception&) {
+    *error = "the messages are not valid UTF-8";
+    return false;
   }
-  return TokenizeWithFlags(text, EMBER_TOKENIZE_DEFAULT | EMBER_TOKENIZE_PARSE_SPECIAL, tokens, error);
+  // The model's own template (or ember's default for it); one render in the common case.
+  std::string text(context_text.size() * 2 + 1024, '\0');
+  size_t n = 0;
+  ember_status st = ember_chat_apply_json(model_.get(), nullptr, 0, context_text.data(), context_text.size(),
+                                          text.data(), text.size(), &n);
+  if (st == EMBER_ERR_BUFFER_TOO_SMALL) {
+    text.resize(n);
+    st = ember_chat_apply_json(model_.get(), nullptr, 0, context_text.data(), context_text.size(), text.data(),
+                               text.size(), &n);
+  }
+  if (st != EMBER_OK) {
+    *error = std::string("the model's chat template could not render these messages: ") + ember_last_error();
+    return false;
+  }
+  text.resize(n);
+  // The rendered text spells special tokens as text; parse them into control tokens. A
+  // template writes bos_token itself when it wants one, so add BOS only where the tokenizer
+  // asks for one and the template did not write it.
+  if (!TokenizeWithFlags(text, EMBER_TOKENIZE_NO_BOS | EMBER_TOKENIZE_PARSE_SPECIAL, tokens, error)) return false;
+  const int32_t bos = ember_model_token_bos(model_.get());
+  if (ember_model_adds_bos(model_.get()) && bos >= 0 && (tokens->empty() || tokens->front() != bos)) {
+    tokens->insert(tokens->begin(), bos);
+  }
+  return true;
 }
 
 bool Engine::TokenizeWithFlags(std::string_view text, uint32_t flags, std::vector<int32_t>* tokens,
@@ -185,45 +198,32 @@ bool Engine::Detokenize(const std::vector<int32_t>& tokens, std::string* text, s
 }
 
 size_t Engine::ReusablePrefix(int32_t slot_index, const std::vector<int32_t>& prompt) const {
-  // TODO(prefix-cache): ember_session_eval_reuse keeps the longest common prefix; without
-  // truncation the session can only be extended, so all it holds must prefix the prompt
-  // (with at least one new token left to evaluate for fresh logits).
-  const Slot& slot = *slots_[static_cast<size_t>(slot_index)];
-  const std::vector<int32_t>& h = slot.history;
-  if (h.empty() || h.size() >= prompt.size()) return 0;
-  return std::equal(h.begin(), h.end(), prompt.begin()) ? h.size() : 0;
+  const std::vector<int32_t>& held = slots_[static_cast<size_t>(slot_index)]->history;
+  const size_t limit = std::min(held.size(), prompt.empty() ? 0 : prompt.size() - 1);
+  size_t n = 0;
+  while (n < limit && held[n] == prompt[n]) ++n;
+  return n;
 }
 
 namespace {
 
-// State of one ember_session_generate() call, for its token callback.
+// State of one ember_session_generate_ex() call, for its token callback.
 struct GenerationState {
   const TextSink* sink = nullptr;
   const std::atomic<bool>* cancel = nullptr;
-  StopFilter* stop = nullptr;
-  std::vector<int32_t>* history = nullptr;
-  int32_t end_of_turn_token = -1;
-  bool stopped_by_text = false;
   bool cancelled = false;
-  bool end_of_turn = false;
-  std::string emit;
 };
 
-int32_t OnToken(void* user_data, int32_t token, const char* text, size_t text_len) {
+int32_t OnToken(void* user_data, int32_t /*token*/, const char* text, size_t text_len) {
   auto* state = static_cast<GenerationState*>(user_data);
-  state->history->push_back(token);  // the library evaluated it before calling us
-  if (token == state->end_of_turn_token) {
-    state->end_of_turn = true;
-    return 1;
-  }
-  state->emit.clear();
-  if (state->stop->Push(std::string_view(text, text_len), &state->emit)) state->stopped_by_text = true;
-  if (!state->emit.empty()) (*state->sink)(state->emit);
+  // The library holds back text that could still become a stop string, so whatever
+  // arrives here is part of the answer.
+  if (text_len > 0) (*state->sink)(std::string_view(text, text_len));
   if (state->cancel->load(std::memory_order_acquire)) {
     state->cancelled = true;
     return 1;
   }
-  return state->stopped_by_text ? 1 : 0;
+  return 0;
 }
 
 }  // namespace
@@ -231,6 +231,7 @@ int32_t OnToken(void* user_data, int32_t token, const char* text, size_t text_le
 GenerateResult Engine::Generate(int32_t slot_index, const GenerateParams& params, const TextSink& sink,
                                 const std::atomic<bool>& cancel) {
   Slot& slot = *slots_[static_cast<size_t>(slot_index)];
+  ember_session* session = slot.session.get();
   GenerateResult result;
   result.prompt_tokens = static_cast<int32_t>(params.prompt.size());
   auto fail = [&](std::string message) {
@@ -238,74 +239,58 @@ GenerateResult Engine::Generate(int32_t slot_index, const GenerateParams& params
     result.error = std::move(message);
     return result;
   };
+  auto cancelled = [&] {
+    result.finish = FinishReason::kCancelled;
+    return result;
+  };
   if (params.prompt.empty()) return fail("empty prompt");
-  if (!PrepareSession(slot, params.sampling, &result.error)) return fail(result.error);
-  ember_session* session = slot.session.get();
-
-  const size_t reused = ReusablePrefix(slot_index, params.prompt);
-  if (reused == 0 && !slot.history.empty()) {
-    const ember_status st = ember_session_reset(session);
-    if (st != EMBER_OK) return fail(LastError("resetting the session", st));
-    slot.history.clear();
-  }
-  result.reused_tokens = static_cast<int32_t>(reused);
   const int32_t room = n_ctx_ - static_cast<int32_t>(params.prompt.size());
   if (room <= 0) return fail("the prompt does not fit the context");
   const int32_t max_tokens = std::min(params.max_tokens, room);
 
-  if (cancel.load(std::memory_order_acquire)) {
-    result.finish = FinishReason::kCancelled;
-    return result;
+  ember_generate_options* options_raw = nullptr;
+  ember_status st = ember_generate_options_create(&options_raw);
+  std::unique_ptr<ember_generate_options, GenerateOptionsDeleter> options(options_raw);
+  if (st == EMBER_OK) st = ember_generate_options_set_max_tokens(options_raw, max_tokens);
+  if (st == EMBER_OK && !params.stop.empty()) {
+    std::vector<const char*> stops;
+    for (const std::string& s : params.stop) stops.push_back(s.c_str());
+    st = ember_generate_options_set_stop_strings(options_raw, stops.data(), stops.size());
   }
-  ember_status st = ember_session_eval(session, params.prompt.data() + reused, params.prompt.size() - reused,
-                                       nullptr, 0);
-  if (st == EMBER_ERR_CANCELLED) {
-    result.finish = FinishReason::kCancelled;
-    return result;
-  }
-  if (st != EMBER_OK) {
-    // eval is all-or-nothing, but start the next request from a clean slate anyway.
-    ember_session_reset(session);
-    slot.history.clear();
-    return fail(LastError("evaluating the prompt", st));
-  }
-  slot.history.assign(params.prompt.begin(), params.prompt.end());
+  if (st != EMBER_OK) return fail(LastError("generation options", st));
+  if (!SetSampler(slot, params.sampling, &result.error)) return fail(result.error);
+  if (cancel.load(std::memory_order_acquire)) return cancelled();
 
-  // TODO(generate_ex): ember_session_generate_ex with stop strings and stop token ids.
-  StopFilter stop(params.stop);
+  // Keeps the longest common prefix of the slot's KV cache and the prompt; evaluates the rest.
+  size_t reused = 0;
+  st = ember_session_eval_reuse(session, params.prompt.data(), params.prompt.size(), &reused);
+  if (st != EMBER_OK) {
+    RememberTokens(slot);  // eval_reuse leaves the session as it was
+    return st == EMBER_ERR_CANCELLED ? cancelled() : fail(LastError("evaluating the prompt", st));
+  }
+  result.reused_tokens = static_cast<int32_t>(reused);
+
   GenerationState state;
   state.sink = &sink;
   state.cancel = &cancel;
-  state.stop = &stop;
-  state.history = &slot.history;
-  state.end_of_turn_token = end_of_turn_token_;
   int32_t n_generated = 0;
-  st = ember_session_generate(session, "", 0, EMBER_TOKENIZE_NO_BOS, max_tokens, EMBER_GENERATE_DEFAULT, OnToken,
-                              &state, &n_generated);
-  // The end-of-turn token was counted by the library but is not part of the answer.
-  result.completion_tokens = n_generated - (state.end_of_turn ? 1 : 0);
-  if (st == EMBER_ERR_CANCELLED || state.cancelled) {
-    result.finish = FinishReason::kCancelled;
-    return result;
-  }
-  if (st != EMBER_OK) {
-    ember_session_reset(session);
-    slot.history.clear();
-    return fail(LastError("generating", st));
-  }
-  if (!state.stopped_by_text) {
-    const std::string rest = stop.Flush();
-    if (!rest.empty()) sink(rest);
-  }
-  const bool hit_limit = !state.stopped_by_text && !state.end_of_turn && n_generated >= max_tokens;
-  result.finish = hit_limit ? FinishReason::kLength : FinishReason::kStop;
+  int32_t stop_reason = EMBER_STOP_NONE;
+  st = ember_session_generate_ex(session, "", 0, EMBER_TOKENIZE_NO_BOS, options_raw, OnToken, &state, &n_generated,
+                                 &stop_reason);
+  RememberTokens(slot);
+  result.completion_tokens = n_generated;
+  if (st == EMBER_ERR_CANCELLED || state.cancelled) return cancelled();
+  if (st != EMBER_OK && st != EMBER_ERR_CONTEXT_FULL) return fail(LastError("generating", st));
+  // OpenAI's finish reasons: "length" when a token limit ended the answer, else "stop".
+  result.finish = stop_reason == EMBER_STOP_MAX_TOKENS || stop_reason == EMBER_STOP_CONTEXT_FULL
+                      ? FinishReason::kLength
+                      : FinishReason::kStop;
   return result;
 }
 
 void Engine::Cancel(int32_t slot_index) {
-  Slot& slot = *slots_[static_cast<size_t>(slot_index)];
-  std::lock_guard<std::mutex> lock(slot.mu);
-  if (slot.session) ember_session_cancel(slot.session.get());
+  // Sessions are created in Load() and never replaced, so no lock is needed here.
+  (void)ember_session_cancel(slots_[static_cast<size_t>(slot_index)]->session.get());
 }
 
 }  // namespace ember::server

@@ -3,22 +3,15 @@
 // generation at a time. Everything above this (HTTP, queueing, OpenAI shapes) is independent
 // of how generation is done, so the backend can move to new library functions in one place.
 //
-// What waits for library functions that are being added (issue 10, issue 11):
-//   TODO(chat-template): RenderChat() uses a built-in ChatML / Phi-2 layout; switch to
-//     ember_chat_create/ember_chat_add/ember_chat_apply (EMBER_CHAT_ADD_GENERATION_PROMPT),
-//     the model's own template.
-//   TODO(generate_ex): stop strings are held back by StopFilter and end-of-generation is EOS
-//     only; switch to ember_session_generate_ex with ember_generate_options_* (max tokens,
-//     stop strings, stop token ids) and its stop_reason, and ember_model_token_is_eog.
-//   TODO(sampler-switch): a slot's sampler is fixed when its session is created, so a
-//     request with other sampling settings (or any seeded sampling) gets a fresh session and
-//     loses the slot's KV cache; switch to changing the session's sampler between calls.
-//   TODO(penalties/logit-bias): capabilities().penalties / .logit_bias are false until
-//     ember_sampler_options_set_logit_bias and the presence/frequency penalties land.
-//   TODO(prefix-cache): a slot reuses its KV cache only when everything it holds is a prefix
-//     of the new prompt; switch to ember_session_eval_reuse (longest common prefix).
+// Per request a slot's session gets the request's sampler (ember_session_set_sampler: the KV
+// cache stays), re-evaluates only what its KV cache does not already hold
+// (ember_session_eval_reuse: longest common prefix), and generates with the library's stop
+// strings, end-of-generation set and stop reasons (ember_session_generate_ex).
+//
+// What waits for library functions that are being added:
 //   TODO(grammar): response_format needs ember_sampler_options_set_grammar with
-//     EMBER_GRAMMAR_JSON_OBJECT / EMBER_GRAMMAR_JSON_SCHEMA (issue 11).
+//     EMBER_GRAMMAR_JSON_OBJECT / EMBER_GRAMMAR_JSON_SCHEMA (issue 11); until then
+//     capabilities().response_format is false and such requests get a 400.
 //   TODO(batch): slots decode independently on their own threads; continuous batching needs
 //     ember_session_eval_batch (one forward per step over all active slots).
 #ifndef EMBER_SERVER_ENGINE_H_
@@ -28,8 +21,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -69,7 +60,7 @@ enum class FinishReason { kStop, kLength, kCancelled, kError };
 struct GenerateResult {
   FinishReason finish = FinishReason::kStop;
   int32_t prompt_tokens = 0;
-  int32_t reused_tokens = 0;      // prompt tokens the slot's KV cache already held
+  int32_t reused_tokens = 0;      // prompt tokens the slot's KV cache already held (not evaluated)
   int32_t completion_tokens = 0;
   std::string error;              // for kError
 };
@@ -90,15 +81,18 @@ class Engine {
   int32_t n_ctx() const { return n_ctx_; }
   BackendCapabilities capabilities() const;
 
-  // The prompt tokens of a chat (rendered through the chat layout) or of completion text.
-  // false with a 400-style message (e.g. invalid UTF-8).
+  // The prompt tokens of a chat (rendered through the model's chat template, ending with the
+  // assistant's generation prompt) or of completion text. false with a 400-style message
+  // (invalid UTF-8, a template error or the template's raise_exception()).
   bool TokenizeChat(const std::vector<ChatMessage>& messages, std::vector<int32_t>* tokens,
                     std::string* error) const;
   bool TokenizeText(std::string_view text, std::vector<int32_t>* tokens, std::string* error) const;
   bool Detokenize(const std::vector<int32_t>& tokens, std::string* text, std::string* error) const;
 
-  // How many leading tokens of `prompt` slot `slot` could skip. Call only while the slot is
-  // idle (the scheduler's lock orders it after the slot's last Generate()).
+  // How many leading tokens of `prompt` slot `slot` could skip: the longest common prefix of
+  // what its KV cache holds and `prompt`, short of the prompt's last token (which is always
+  // evaluated for fresh logits). Call only while the slot is idle (the scheduler's lock
+  // orders it after the slot's last Generate()).
   size_t ReusablePrefix(int32_t slot, const std::vector<int32_t>& prompt) const;
 
   // Runs one generation on `slot` (the caller owns the slot for the duration). Stops at
@@ -113,7 +107,8 @@ class Engine {
  private:
   struct Slot;
   Engine() = default;
-  bool PrepareSession(Slot& slot, const SamplingParams& sampling, std::string* error);
+  bool SetSampler(Slot& slot, const SamplingParams& sampling, std::string* error);
+  void RememberTokens(Slot& slot);
   bool TokenizeWithFlags(std::string_view text, uint32_t flags, std::vector<int32_t>* tokens,
                          std::string* error) const;
 
@@ -122,7 +117,6 @@ class Engine {
   EngineConfig config_;
   int32_t n_ctx_ = 0;
   int32_t n_vocab_ = 0;
-  int32_t end_of_turn_token_ = -1;  // ChatML's <|im_end|> when it is one special token
   std::vector<std::unique_ptr<Slot>> slots_;
 };
 

@@ -12,7 +12,8 @@ std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_hand
 json UsageJson(const Usage& usage) {
   return {{"prompt_tokens", usage.prompt_tokens},
           {"completion_tokens", usage.completion_tokens},
-          {"total_tokens", usage.prompt_tokens + usage.completion_tokens}};
+          {"total_tokens", usage.prompt_tokens + usage.completion_tokens},
+          {"prompt_tokens_details", {{"cached_tokens", usage.cached_tokens}}}};
 }
 
 json Envelope(const ResponseMeta& meta, bool chunk) {

@@ -21,6 +21,7 @@ struct ResponseMeta {
 struct Usage {
   int32_t prompt_tokens = 0;
   int32_t completion_tokens = 0;
+  int32_t cached_tokens = 0;  // prompt tokens served from the KV cache (prompt_tokens_details)
 };
 
 // A whole (non-streamed) response body.

@@ -329,7 +329,7 @@ class Server {
     }
     // A timeout or a shutdown cuts the answer short, like max_tokens: finish_reason "length".
     res.set_content(CompletionBody(meta, echo + job->pending, FinishReasonName(r.finish),
-                                   Usage{r.prompt_tokens, r.completion_tokens}),
+                                   Usage{r.prompt_tokens, r.completion_tokens, r.reused_tokens}),
                     "application/json");
   }
 
@@ -374,7 +374,7 @@ class Server {
             if (!send(ErrorEvent(Error(500, "Generation failed: " + r.error, "server_error", "")))) return false;
           } else {
             if (!send(ChunkEvent(meta, "", false, FinishReasonName(r.finish)))) return false;
-            if (include_usage && !send(UsageEvent(meta, Usage{r.prompt_tokens, r.completion_tokens}))) return false;
+            if (include_usage && !send(UsageEvent(meta, Usage{r.prompt_tokens, r.completion_tokens, r.reused_tokens}))) return false;
           }
           if (!send(std::string(kDoneEvent))) return false;
           sink.done();
