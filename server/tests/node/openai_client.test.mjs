@@ -1,5 +1,5 @@
 // `ember serve` driven by the official OpenAI Node.js client: chat, streaming, stop strings,
-// completions and errors. Run: EMBER_CLI=... EMBER_MODEL=... node --test
+// sampling penalties and logit bias, prefix reuse, completions and errors. Run: EMBER_CLI=... EMBER_MODEL=... node --test
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
@@ -37,6 +37,25 @@ async function streamText(params) {
     if (choice.finish_reason) finish.push(choice.finish_reason);
   }
   return { text, finish, usage };
+}
+
+// Streamed pieces, one per chunk: each chunk ends on a token boundary.
+async function streamPieces(params) {
+  const stream = await client.chat.completions.create({ ...params, stream: true });
+  const pieces = [];
+  for await (const chunk of stream) {
+    const content = chunk.choices[0]?.delta?.content;
+    if (content) pieces.push(content);
+  }
+  return pieces;
+}
+
+async function metric(name) {
+  const res = await fetch(server.baseURL.replace(/\/v1$/, "") + "/metrics", { headers: { Authorization: `Bearer ${KEY}` } });
+  assert.equal(res.status, 200);
+  const line = (await res.text()).split("\n").find((l) => l.startsWith(name + " "));
+  assert.ok(line, `metric ${name}`);
+  return Number(line.split(" ")[1]);
 }
 
 describe("ember serve with the OpenAI Node client", () => {
@@ -93,6 +112,63 @@ describe("ember serve with the OpenAI Node client", () => {
       assert.equal(s.text, full.slice(0, cut));
       assert.deepEqual(s.finish, ["stop"]);
     }
+  });
+
+  it("stops at a stop string that spans two tokens, never streaming any of it", async () => {
+    // +100 on one token makes greedy decoding repeat it, so the token boundaries are known:
+    // the stop string is the last character of one repetition and the first of the next.
+    const params = { model: "stories", messages, max_tokens: 8, temperature: 0, logit_bias: { "300": 100 } };
+    const full = (await client.chat.completions.create(params)).choices[0].message.content;
+    const piece = full.slice(0, full.length / 8);
+    assert.equal(full, piece.repeat(8));
+    const stop = piece.slice(-1) + piece.slice(0, 1);
+    assert.ok(piece.length >= 2 && !piece.includes(stop), JSON.stringify(piece));
+    const cut = full.indexOf(stop);
+    assert.ok(cut > 0 && cut < piece.length, "the first match starts inside the first token");
+    const streamed = await streamPieces({ ...params, stop });
+    assert.equal(streamed.join(""), full.slice(0, cut));
+    for (const text of streamed) assert.ok(!text.includes(stop));
+    const whole = await client.chat.completions.create({ ...params, stop });
+    assert.equal(whole.choices[0].message.content, full.slice(0, cut));
+    assert.equal(whole.choices[0].finish_reason, "stop");
+    // The token cut by the stop string is not part of the answer.
+    assert.equal(whole.usage.completion_tokens, 0);
+  });
+
+  it("accepts presence/frequency penalties and applies logit_bias", async () => {
+    const params = { model: "stories", messages, max_tokens: 24, temperature: 0 };
+    const plain = (await client.chat.completions.create(params)).choices[0].message.content;
+    const penalized = await client.chat.completions.create({ ...params, presence_penalty: 2, frequency_penalty: 2 });
+    assert.equal(penalized.usage.completion_tokens, 24);
+    assert.notEqual(penalized.choices[0].message.content, plain, "penalties change a repetitive greedy answer");
+    const again = await client.chat.completions.create({ ...params, presence_penalty: 2, frequency_penalty: 2 });
+    assert.equal(again.choices[0].message.content, penalized.choices[0].message.content);
+    // +100 on one token (ids as string keys, as OpenAI) makes greedy decoding repeat it.
+    for (const id of ["300", "400"]) {
+      const r = await client.chat.completions.create({ ...params, max_tokens: 5, logit_bias: { [id]: 100 } });
+      const text = r.choices[0].message.content;
+      assert.equal(r.usage.completion_tokens, 5);
+      assert.ok(text.length % 5 === 0 && text === text.slice(0, text.length / 5).repeat(5), JSON.stringify(text));
+    }
+    await assert.rejects(client.chat.completions.create({ ...params, logit_bias: { 99999: 1 } }),
+      (e) => e.status === 400 && e.param === "logit_bias");
+    await assert.rejects(client.chat.completions.create({ ...params, presence_penalty: 2.5 }),
+      (e) => e.status === 400 && e.param === "presence_penalty");
+  });
+
+  it("reuses the KV prefix of a re-sent conversation (usage and metrics)", async () => {
+    const params = { model: "stories", max_tokens: 12, temperature: 0 };
+    const turn1 = [{ role: "user", content: "Lily had a red ball." }];
+    const first = await client.chat.completions.create({ ...params, messages: turn1 });
+    const before = await metric("ember_prompt_tokens_reused_total");
+    const turn2 = [...turn1, { role: "assistant", content: first.choices[0].message.content },
+                   { role: "user", content: "What did she do with it?" }];
+    const second = await client.chat.completions.create({ ...params, messages: turn2 });
+    const cached = second.usage.prompt_tokens_details.cached_tokens;
+    // At least the whole first prompt is shared; the new turn is evaluated.
+    assert.ok(cached >= first.usage.prompt_tokens && cached < second.usage.prompt_tokens,
+      `cached ${cached} of ${second.usage.prompt_tokens}, first prompt ${first.usage.prompt_tokens}`);
+    assert.equal(await metric("ember_prompt_tokens_reused_total"), before + cached);
   });
 
   it("serves legacy completions, with echo", async () => {
