@@ -22,6 +22,12 @@
 ** ember_session_cancel(), which any thread may call at any time while the session exists.
 ** Functions that take only option objects are not thread-safe on the same object.
 **
+** Sizes and counts, in one paragraph: byte and element counts of host buffers (text
+** lengths, capacities, array lengths) are size_t; token ids and counts of tokens in a
+** context (n_ctx, n_past, max_tokens, n_generated) are int32_t, since a context holds at
+** most 2^24 tokens. Functions taking a size_t count of tokens for an int32_t-indexed
+** context (ember_session_eval) reject counts above INT32_MAX.
+**
 ** Ownership, in one paragraph: every object returned through an out-pointer by a *_create
 ** or *_load function is owned by the caller and released with the matching *_free function.
 ** Every *_free function accepts NULL. Strings returned as `const char *` are owned by ember
@@ -78,10 +84,10 @@ extern "C" {
 ** ==================================================================================== */
 
 /*
-** The version of the header the host was compiled against. Compare with ember_version()
-** at run time to detect a mismatched shared library. Within one major version the ABI is
-** only ever extended, never changed. (The one source of the version is project(VERSION) in
-** CMakeLists.txt; configuring fails if these lines disagree with it.)
+** The version of the header the host was compiled against. Compare EMBER_VERSION_NUMBER
+** with ember_version_number() at run time to detect a mismatched shared library. Within one
+** major version the ABI is only ever extended, never changed. (The one source of the version
+** is project(VERSION) in CMakeLists.txt; configuring fails if these lines disagree with it.)
 */
 #define EMBER_VERSION_MAJOR 0
 #define EMBER_VERSION_MINOR 1
@@ -120,20 +126,27 @@ typedef int32_t ember_status;
 #define EMBER_ERR_UNSUPPORTED 4
 /* An allocation failed or would exceed a configured memory limit. */
 #define EMBER_ERR_OUT_OF_MEMORY 5
-/* The session's context is full; the session is unchanged. */
+/* The session's context is full: the evaluation that would overflow it changes nothing
+** (ember_session_generate[_ex]() keep what they evaluated before it). */
 #define EMBER_ERR_CONTEXT_FULL 6
-/* ember_session_cancel() stopped the call. The session keeps every token it had
-** fully evaluated before the call was stopped (see each function). */
+/* ember_session_cancel() stopped the call. What the session keeps depends on the call:
+** ember_session_eval() is all-or-nothing (the session is exactly as before the call);
+** ember_session_generate[_ex]() keep the prompt and every token reported to the callback
+** before the cancel. */
 #define EMBER_ERR_CANCELLED 7
 /* A token id outside [0, ember_model_n_vocab()). */
 #define EMBER_ERR_INVALID_TOKEN 8
 /* Text that must be UTF-8 is not. */
 #define EMBER_ERR_INVALID_UTF8 9
-/* The caller's buffer is too small; the needed size is reported through the size
-** out-pointer of the call. */
+/* The caller's buffer is too small. The needed size is reported through the size
+** out-pointer of the call where it has one (ember_tokenize, ember_detokenize); otherwise
+** (ember_session_eval's all_logits) the message names it. */
 #define EMBER_ERR_BUFFER_TOO_SMALL 10
 /* A bug in ember. Please report it with the message from ember_last_error(). */
 #define EMBER_ERR_INTERNAL 11
+/* The call is not possible in the object's current state, e.g. reading logits or
+** sampling from a session that has evaluated nothing yet. The object is unchanged. */
+#define EMBER_ERR_BAD_STATE 12
 
 /*
 ** Returns a static English name for a status code ("EMBER_OK", "EMBER_ERR_IO", ...), or
@@ -169,6 +182,10 @@ typedef void (*ember_log_callback)(void *user_data, int32_t level, const char *m
 ** Installs the process-wide log sink used when a model has no sink of its own. By default
 ** ember is silent. Pass callback = NULL to silence it again. Messages below `min_level`
 ** are dropped. Thread-safe; takes effect for messages emitted after it returns.
+** Errors: none can be returned; a `min_level` outside [EMBER_LOG_DEBUG, EMBER_LOG_ERROR] is
+** refused like ember_model_options_set_log_callback() refuses it: the call changes
+** nothing and ember_last_error() names the problem. The callback and user_data must stay
+** valid until another call replaces them.
 */
 EMBER_API void ember_set_log_callback(ember_log_callback callback, void *user_data,
                                       int32_t min_level);
@@ -187,11 +204,15 @@ typedef struct ember_model_options ember_model_options;
 */
 EMBER_NODISCARD
 EMBER_API ember_status ember_model_options_create(ember_model_options **out);
+/* Frees model options; NULL is a no-op. (Every *_free function below behaves alike.) */
 EMBER_API void ember_model_options_free(ember_model_options *options);
 
 /*
 ** Per-model log sink (overrides the global one for messages about this model). The
-** callback must stay callable until the model is freed.
+** callback (and user_data) must stay valid until the model AND every session created from
+** it are freed: a model freed while it still has sessions lives on (and may log) until its
+** last session is freed. Errors: EMBER_ERR_INVALID_ARGUMENT for NULL options or a
+** `min_level` outside [EMBER_LOG_DEBUG, EMBER_LOG_ERROR] (the options are then unchanged).
 */
 EMBER_NODISCARD
 EMBER_API ember_status ember_model_options_set_log_callback(ember_model_options *options,
@@ -245,8 +266,9 @@ EMBER_API ember_status ember_model_load(const char *path, const ember_model_opti
 EMBER_API void ember_model_free(ember_model *model);
 
 /*
-** Facts about a loaded model. For a NULL model they return 0 (counts), -1 (token ids,
-** since 0 is a valid id) or "" (strings). Strings live as long as the model. Thread-safe.
+** Facts about a loaded model. They cannot fail: for a NULL model they return 0 (counts),
+** -1 (token ids, since 0 is a valid id) or "" (strings). Strings live as long as the
+** model. Thread-safe.
 **   n_vocab     — rows of the output layer (every logits vector has this many entries);
 **   n_tokens    — entries of the tokenizer (may be smaller than n_vocab, e.g. Phi-2);
 **   n_ctx_train — the context length the model was trained with;
@@ -330,6 +352,8 @@ typedef struct ember_sampler_options ember_sampler_options;
 ** The logits are adjusted in this order before the token is chosen: repetition penalty,
 ** presence/frequency penalties, logit bias; then temperature, top_k, top_p and min_p
 ** narrow the candidates (greedy takes the largest adjusted logit).
+** Errors: EMBER_ERR_INVALID_ARGUMENT if `out` is NULL, EMBER_ERR_OUT_OF_MEMORY. The options
+** are copied by the calls that take them, so they may be freed right after.
 */
 EMBER_NODISCARD
 EMBER_API ember_status ember_sampler_options_create(ember_sampler_options **out);
@@ -393,12 +417,18 @@ typedef struct ember_session_options ember_session_options;
 ** Creates session options with the defaults: context = the model's training context capped
 ** at 4096 tokens, threads = number of online CPUs capped at 8 (at least 1), no KV memory
 ** limit, context shifting off, greedy sampling.
+** Errors: EMBER_ERR_INVALID_ARGUMENT if `out` is NULL, EMBER_ERR_OUT_OF_MEMORY. The options
+** are copied by ember_session_create(), so they may be freed right after it.
 */
 EMBER_NODISCARD
 EMBER_API ember_status ember_session_options_create(ember_session_options **out);
 EMBER_API void ember_session_options_free(ember_session_options *options);
-/* Maximum number of tokens the session holds (1..2^24). For a sliding-window model the KV
-** cache only ever holds the window, whatever this is. */
+/* Maximum number of tokens (positions) the session holds (1..2^24): a call that would go
+** past it fails with EMBER_ERR_CONTEXT_FULL (unless context shifting makes room). For a
+** sliding-window model this still bounds the position, but the KV cache only ever stores
+** min(n_ctx, window + 256) positions, so its memory stays constant (docs/context.md).
+** Errors (all session option setters): EMBER_ERR_INVALID_ARGUMENT for NULL options or a
+** value out of the stated range; the options are then unchanged. */
 EMBER_NODISCARD
 EMBER_API ember_status ember_session_options_set_n_ctx(ember_session_options *o, int32_t n_ctx);
 /* Worker threads for this session's compute (1..256). */
@@ -425,7 +455,8 @@ EMBER_API ember_status ember_session_options_set_context_shift(ember_session_opt
 /* Element type of the session's KV cache. EMBER_ERR_INVALID_ARGUMENT for other values. */
 EMBER_NODISCARD
 EMBER_API ember_status ember_session_options_set_kv_type(ember_session_options *o, int32_t kv_type);
-/* The sampler used by ember_session_sample() and ember_session_generate(); copied. */
+/* The sampler used by ember_session_sample() and ember_session_generate(); copied.
+** EMBER_ERR_INVALID_ARGUMENT for NULL options or sampler. */
 EMBER_NODISCARD
 EMBER_API ember_status ember_session_options_set_sampler(ember_session_options *o,
                                                          const ember_sampler_options *sampler);
@@ -438,7 +469,8 @@ typedef struct ember_session ember_session;
 
 /*
 ** Creates a session (KV cache + sampler state) on `model`; `options` may be NULL. Many
-** sessions may share one model. The model must outlive the session.
+** sessions may share one model. The session holds a reference to the model: a model
+** freed by the host while it has sessions is released with its last session.
 ** Errors: EMBER_ERR_INVALID_ARGUMENT, EMBER_ERR_INVALID_TOKEN (a logit-bias id >= n_vocab),
 ** EMBER_ERR_OUT_OF_MEMORY.
 ** Thread-safe with respect to the model.
@@ -449,7 +481,8 @@ EMBER_API ember_status ember_session_create(const ember_model *model,
                                             ember_session **out);
 EMBER_API void ember_session_free(ember_session *session);
 
-/* Forgets every token (empties the KV cache) and re-seeds the sampler. */
+/* Forgets every token (empties the KV cache), re-seeds the sampler and clears its
+** presence/frequency counts. Errors: EMBER_ERR_INVALID_ARGUMENT for a NULL session. */
 EMBER_NODISCARD
 EMBER_API ember_status ember_session_reset(ember_session *session);
 
@@ -469,8 +502,9 @@ EMBER_API uint64_t ember_session_kv_bytes(const ember_session *session);
 ** On any error the session is exactly as before the call: no token is added, the logits
 ** are unchanged.
 ** Errors: EMBER_ERR_INVALID_ARGUMENT (NULL session, tokens NULL with n_tokens > 0,
-** all_logits too short), EMBER_ERR_INVALID_TOKEN, EMBER_ERR_CONTEXT_FULL,
-** EMBER_ERR_CANCELLED, EMBER_ERR_OUT_OF_MEMORY.
+** n_tokens > INT32_MAX), EMBER_ERR_BUFFER_TOO_SMALL (all_logits_capacity below
+** n_tokens * n_vocab; the message names the needed count), EMBER_ERR_INVALID_TOKEN,
+** EMBER_ERR_CONTEXT_FULL, EMBER_ERR_CANCELLED, EMBER_ERR_OUT_OF_MEMORY.
 */
 EMBER_NODISCARD
 EMBER_API ember_status ember_session_eval(ember_session *session, const int32_t *tokens,
@@ -480,7 +514,9 @@ EMBER_API ember_status ember_session_eval(ember_session *session, const int32_t 
 /*
 ** Points *logits at the session's current last-position logits (n_vocab floats, see
 ** ember_model_n_vocab()). The pointer is owned by the session and valid until the next
-** call that changes the session. EMBER_ERR_INVALID_ARGUMENT if nothing was evaluated yet.
+** call that changes the session.
+** Errors: EMBER_ERR_INVALID_ARGUMENT (NULL session, logits or n_vocab),
+** EMBER_ERR_BAD_STATE (nothing has been evaluated yet, or since ember_session_reset()).
 */
 EMBER_NODISCARD
 EMBER_API ember_status ember_session_logits(const ember_session *session, const float **logits,
@@ -488,7 +524,10 @@ EMBER_API ember_status ember_session_logits(const ember_session *session, const 
 
 /*
 ** Picks the next token from the current logits with the session's sampler, never an id
-** the tokenizer lacks. Does not feed it back; call ember_session_eval() for that.
+** the tokenizer lacks. Does not feed it back; call ember_session_eval() for that. The pick
+** advances the sampler's random sequence and counts for its presence/frequency penalties.
+** Errors: EMBER_ERR_INVALID_ARGUMENT (NULL session or token), EMBER_ERR_BAD_STATE (nothing
+** has been evaluated yet, or since ember_session_reset(): there are no logits to sample).
 */
 EMBER_NODISCARD
 EMBER_API ember_status ember_session_sample(ember_session *session, int32_t *token);
@@ -508,7 +547,9 @@ EMBER_API ember_status ember_session_set_sampler(ember_session *session,
 ** Streaming callback of ember_session_generate(): called once per generated token with its
 ** id and the text it completes (`text` is valid UTF-8, never splits a character across
 ** calls, is not NUL-terminated, and is valid only during the call; it may be empty when a
-** token ends in the middle of a character). Return 0 to continue, non-zero to stop.
+** token ends in the middle of a character or is a control token). Return 0 to continue,
+** non-zero to stop. ember_session_generate_ex() may also call it with token = -1 (see
+** there).
 */
 typedef int32_t (*ember_token_callback)(void *user_data, int32_t token, const char *text,
                                         size_t text_len);
@@ -524,9 +565,27 @@ typedef int32_t (*ember_token_callback)(void *user_data, int32_t token, const ch
 ** `callback` (may be NULL) for each. Stops at an end-of-generation token
 ** (ember_model_token_is_eog; unless EMBER_GENERATE_IGNORE_EOS), when
 ** the callback returns non-zero, at max_tokens, or on cancel. `n_generated` (may be NULL)
-** receives the number of tokens generated.
-** Errors: as ember_tokenize() and ember_session_eval(). On EMBER_ERR_CANCELLED or
-** EMBER_ERR_CONTEXT_FULL the tokens generated so far stay in the session.
+** receives the number of tokens generated (reported to the callback).
+**
+** The text passed to the callback:
+**   - is the tokens' bytes decoded as UTF-8, with each ill-formed sequence replaced by
+**     U+FFFD (one per maximal ill-formed subpart);
+**   - never splits a character: bytes of a character split across tokens are held back and
+**     delivered with the token that completes it. A partial character left at the end of
+**     the call (the last token ends mid-character) is not delivered; its bytes stay in the
+**     session's tokens;
+**   - leaves control tokens (BOS, EOS, chat markers) out: they report empty text.
+** The token on which the callback returns non-zero has been evaluated and stays in the
+** session. An end-of-generation token that stops generation is neither evaluated nor
+** reported: it does not enter the KV cache (with EMBER_GENERATE_IGNORE_EOS it is
+** evaluated and reported like any other token).
+** Errors: EMBER_ERR_INVALID_ARGUMENT (NULL session, prompt NULL with prompt_len > 0,
+** max_tokens < 0, unknown or conflicting flags, an empty prompt on a session that has
+** evaluated nothing), EMBER_ERR_INVALID_UTF8 (prompt), EMBER_ERR_CONTEXT_FULL,
+** EMBER_ERR_CANCELLED, EMBER_ERR_OUT_OF_MEMORY. On EMBER_ERR_CANCELLED or
+** EMBER_ERR_CONTEXT_FULL the tokens generated so far stay in the session (the prompt too,
+** if it was evaluated); on errors before the prompt is evaluated the session is unchanged.
+** Thread safety: one thread at a time per session (ember_session_cancel() excepted).
 */
 EMBER_NODISCARD
 EMBER_API ember_status ember_session_generate(ember_session *session, const char *prompt,
@@ -638,6 +697,7 @@ EMBER_API ember_status ember_session_generate_ex(ember_session *session, const c
 ** Asks the call currently running on `session` (eval, eval_reuse or generate) to stop as soon as
 ** possible; it then returns EMBER_ERR_CANCELLED. A cancel that arrives while no call is
 ** running is ignored. Callable from any thread while the session exists.
+** Errors: EMBER_ERR_INVALID_ARGUMENT for a NULL session.
 */
 EMBER_NODISCARD
 EMBER_API ember_status ember_session_cancel(ember_session *session);

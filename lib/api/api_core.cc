@@ -1,5 +1,6 @@
 // Version, status names, the thread's last error and the global log sink.
 #include "ember/ember.h"
+#include "lib/api/status_map.h"
 #include "lib/base/log.h"
 
 namespace ember::api {
@@ -26,6 +27,7 @@ const char* ember_status_name(ember_status status) {
     case EMBER_ERR_INVALID_UTF8: return "EMBER_ERR_INVALID_UTF8";
     case EMBER_ERR_BUFFER_TOO_SMALL: return "EMBER_ERR_BUFFER_TOO_SMALL";
     case EMBER_ERR_INTERNAL: return "EMBER_ERR_INTERNAL";
+    case EMBER_ERR_BAD_STATE: return "EMBER_ERR_BAD_STATE";
     default: return "EMBER_ERR_UNKNOWN";
   }
 }
@@ -33,10 +35,16 @@ const char* ember_status_name(ember_status status) {
 const char* ember_last_error(void) { return ember::api::LastError(); }
 
 void ember_set_log_callback(ember_log_callback callback, void* user_data, int32_t min_level) {
+  // Refused like ember_model_options_set_log_callback refuses it; with no status to
+  // return, the message is all the host gets.
+  if (min_level < EMBER_LOG_DEBUG || min_level > EMBER_LOG_ERROR) {
+    ember::api::Fail(EMBER_ERR_INVALID_ARGUMENT, "ember_set_log_callback: min_level out of range");
+    return;
+  }
   ember::LogSink sink;
   sink.fn = callback;
   sink.user_data = user_data;
-  sink.min_level = static_cast<ember::LogLevel>(min_level < 0 ? 0 : (min_level > 3 ? 3 : min_level));
+  sink.min_level = static_cast<ember::LogLevel>(min_level);
   ember::SetGlobalLogSink(sink);
 }
 

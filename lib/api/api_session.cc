@@ -78,7 +78,7 @@ ember_status ember_session_eval(ember_session* session, const int32_t* tokens, s
     }
     const size_t n_vocab = static_cast<size_t>(session->owner->model->config().n_vocab);
     if (all_logits != nullptr && all_logits_capacity / n_vocab < n_tokens) {
-      return Fail(EMBER_ERR_INVALID_ARGUMENT, "ember_session_eval: all_logits holds " +
+      return Fail(EMBER_ERR_BUFFER_TOO_SMALL, "ember_session_eval: all_logits holds " +
                                                   std::to_string(all_logits_capacity) + " floats, " +
                                                   std::to_string(n_tokens) + " x " + std::to_string(n_vocab) +
                                                   " needed");
@@ -93,7 +93,7 @@ ember_status ember_session_logits(const ember_session* session, const float** lo
     return Fail(EMBER_ERR_INVALID_ARGUMENT, "ember_session_logits: logits or n_vocab is NULL");
   }
   if (!session->session->has_logits()) {
-    return Fail(EMBER_ERR_INVALID_ARGUMENT, "ember_session_logits: nothing has been evaluated yet");
+    return Fail(EMBER_ERR_BAD_STATE, "ember_session_logits: nothing has been evaluated yet");
   }
   absl::Span<const float> l = session->session->last_logits();
   *logits = l.data();

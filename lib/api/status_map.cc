@@ -38,6 +38,7 @@ ember_status Report(const absl::Status& s) {
       case absl::StatusCode::kResourceExhausted: code = EMBER_ERR_OUT_OF_MEMORY; break;
       case absl::StatusCode::kOutOfRange: code = EMBER_ERR_CONTEXT_FULL; break;
       case absl::StatusCode::kCancelled: code = EMBER_ERR_CANCELLED; break;
+      case absl::StatusCode::kFailedPrecondition: code = EMBER_ERR_BAD_STATE; break;
       default: code = EMBER_ERR_INTERNAL; break;
     }
   }

@@ -12,6 +12,7 @@
 //   EMBER_ERR_CANCELLED         kCancelled              CancelledError
 //   EMBER_ERR_INVALID_TOKEN     kInvalidArgument+payload InvalidTokenError
 //   EMBER_ERR_INVALID_UTF8      kInvalidArgument+payload InvalidUtf8Error
+//   EMBER_ERR_BAD_STATE         kFailedPrecondition     absl::FailedPreconditionError
 //   EMBER_ERR_INTERNAL          anything else           absl::InternalError
 #ifndef EMBER_BASE_ERRORS_H_
 #define EMBER_BASE_ERRORS_H_

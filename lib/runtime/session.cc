@@ -281,7 +281,7 @@ absl::Status Session::DropLast(int32_t n) {
 
 absl::StatusOr<int32_t> Session::Sample() {
   Impl& s = *impl_;
-  if (!s.has_logits) return absl::InvalidArgumentError("nothing has been evaluated yet");
+  if (!s.has_logits) return absl::FailedPreconditionError("nothing has been evaluated yet");
   return s.sampler.Sample(s.logits, s.n_sampleable, s.tokens);
 }
 

@@ -56,7 +56,7 @@ class Session {
 
   // Picks the next token from last_logits() with the session's sampler, among the ids a
   // sampler may pick (n_sampleable()); the context so far feeds the repetition penalty.
-  // InvalidArgumentError if nothing has been evaluated yet.
+  // FailedPreconditionError (a state error) if nothing has been evaluated yet.
   absl::StatusOr<int32_t> Sample();
   // min(n_vocab, the tokenizer's sampleable ids): output rows past the tokenizer's real
   // tokens (padding) are never sampled.

@@ -41,6 +41,8 @@ TEST(ApiVersionTest, VersionMatchesHeader) {
   EXPECT_STREQ(ember_version(), EMBER_VERSION_STRING);
   EXPECT_EQ(ember_version_number(), EMBER_VERSION_NUMBER);
   EXPECT_STREQ(ember_status_name(EMBER_ERR_CONTEXT_FULL), "EMBER_ERR_CONTEXT_FULL");
+  EXPECT_STREQ(ember_status_name(EMBER_ERR_BAD_STATE), "EMBER_ERR_BAD_STATE");
+  EXPECT_STREQ(ember_status_name(13), "EMBER_ERR_UNKNOWN");
   EXPECT_STREQ(ember_status_name(12345), "EMBER_ERR_UNKNOWN");
 }
 
@@ -58,6 +60,7 @@ TEST(ApiVersionTest, StatusValuesAreFixed) {
   EXPECT_EQ(EMBER_ERR_INVALID_UTF8, 9);
   EXPECT_EQ(EMBER_ERR_BUFFER_TOO_SMALL, 10);
   EXPECT_EQ(EMBER_ERR_INTERNAL, 11);
+  EXPECT_EQ(EMBER_ERR_BAD_STATE, 12);
 }
 
 TEST(ApiLoadTest, NullArgumentsAndMissingFiles) {
@@ -211,7 +214,7 @@ TEST_F(ApiTest, EvalErrorsLeaveTheSessionUnchanged) {
 
   const float* logits = nullptr;
   size_t n_vocab = 0;
-  EXPECT_EQ(ember_session_logits(s, &logits, &n_vocab), EMBER_ERR_INVALID_ARGUMENT);  // nothing yet
+  EXPECT_EQ(ember_session_logits(s, &logits, &n_vocab), EMBER_ERR_BAD_STATE);  // nothing yet
 
   std::vector<int32_t> prompt = Tokenize("Once upon a time");
   ASSERT_EQ(ember_session_eval(s, prompt.data(), prompt.size(), nullptr, 0), EMBER_OK);
@@ -226,7 +229,7 @@ TEST_F(ApiTest, EvalErrorsLeaveTheSessionUnchanged) {
   EXPECT_EQ(ember_session_eval(s, too_many.data(), too_many.size(), nullptr, 0), EMBER_ERR_CONTEXT_FULL);
   EXPECT_EQ(ember_session_eval(s, nullptr, 2, nullptr, 0), EMBER_ERR_INVALID_ARGUMENT);
   float tiny[4];
-  EXPECT_EQ(ember_session_eval(s, bad, 1, tiny, 4), EMBER_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(ember_session_eval(s, bad, 1, tiny, 4), EMBER_ERR_BUFFER_TOO_SMALL);
   EXPECT_EQ(ember_session_n_past(s), static_cast<int32_t>(prompt.size()));
   ASSERT_EQ(ember_session_logits(s, &logits, &n_vocab), EMBER_OK);
   EXPECT_EQ(std::vector<float>(logits, logits + n_vocab), before);
@@ -346,6 +349,12 @@ TEST(ApiLogTest, GlobalLogCallbackCanBeInstalledAndSilenced) {
   ember_model* m = nullptr;
   ASSERT_EQ(ember_model_load(StoriesPath().c_str(), nullptr, &m), EMBER_OK);
   ember_model_free(m);
+  // A bad level is refused and leaves the installed sink in place.
+  const int after_first_load = sink.count;
+  ember_set_log_callback(nullptr, nullptr, 9);
+  ASSERT_EQ(ember_model_load(StoriesPath().c_str(), nullptr, &m), EMBER_OK);
+  ember_model_free(m);
+  EXPECT_GT(sink.count, after_first_load);
   ember_set_log_callback(nullptr, nullptr, EMBER_LOG_DEBUG);
   const int seen = sink.count;
   ASSERT_EQ(ember_model_load(StoriesPath().c_str(), nullptr, &m), EMBER_OK);

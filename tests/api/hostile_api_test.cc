@@ -255,21 +255,24 @@ TEST_F(HostileApiTest, ZeroLengthBuffers) {
   // Nothing evaluated: no logits to read or sample from.
   const float* logits = nullptr;
   int32_t token = -1;
-  EXPECT_FAILS_WITH(ember_session_logits(s, &logits, &n), EMBER_ERR_INVALID_ARGUMENT, "nothing");
-  EXPECT_FAILS_WITH(ember_session_sample(s, &token), EMBER_ERR_INVALID_ARGUMENT, "nothing");
+  EXPECT_FAILS_WITH(ember_session_logits(s, &logits, &n), EMBER_ERR_BAD_STATE, "nothing");
+  EXPECT_FAILS_WITH(ember_session_sample(s, &token), EMBER_ERR_BAD_STATE, "nothing");
   EXPECT_EQ(ember_session_eval(s, kPrompt.data(), 0, nullptr, 0), EMBER_OK);  // a no-op
   EXPECT_EQ(ember_session_eval(s, nullptr, 0, nullptr, 0), EMBER_OK);
   EXPECT_EQ(ember_session_n_past(s), 0);
-  EXPECT_FAILS_WITH(ember_session_logits(s, &logits, &n), EMBER_ERR_INVALID_ARGUMENT, "nothing");
+  EXPECT_FAILS_WITH(ember_session_logits(s, &logits, &n), EMBER_ERR_BAD_STATE, "nothing");
   // An empty prompt on an empty session has nothing to continue from.
   EXPECT_FAILS_WITH(ember_session_generate(s, "", 0, EMBER_TOKENIZE_NO_BOS, 4, 0, nullptr, nullptr, nullptr),
                     EMBER_ERR_INVALID_ARGUMENT, "empty prompt");
   EXPECT_EQ(ember_session_n_past(s), 0);
 
   ASSERT_EQ(ember_session_eval(s, kPrompt.data(), kPrompt.size(), nullptr, 0), EMBER_OK);
-  // all_logits given with room for nothing.
+  // all_logits given with room for nothing: the message names the floats needed.
   float one = 0.0f;
-  EXPECT_FAILS_WITH(ember_session_eval(s, kPrompt.data(), 1, &one, 0), EMBER_ERR_INVALID_ARGUMENT, "all_logits");
+  const int32_t n_past = ember_session_n_past(s);
+  EXPECT_FAILS_WITH(ember_session_eval(s, kPrompt.data(), 1, &one, 0), EMBER_ERR_BUFFER_TOO_SMALL,
+                    "1 x " + std::to_string(ember_model_n_vocab(model_)) + " needed");
+  EXPECT_EQ(ember_session_n_past(s), n_past);
   // max_tokens 0 evaluates the prompt and generates nothing.
   int32_t generated = -1;
   EXPECT_EQ(ember_session_generate(s, " the", 4, 0, 0, 0, nullptr, nullptr, &generated), EMBER_OK);
@@ -376,7 +379,7 @@ TEST_F(HostileApiTest, HugeSizesAndOutOfRangeValues) {
   ember_session_options_free(o);
   ember_sampler_options_free(so);
 
-  // Logging levels out of range: refused per model, clamped globally.
+  // Logging levels out of range: refused per model and globally alike.
   ember_model_options* mo = nullptr;
   ASSERT_EQ(ember_model_options_create(&mo), EMBER_OK);
   EXPECT_FAILS_WITH(ember_model_options_set_log_callback(mo, nullptr, nullptr, 7), EMBER_ERR_INVALID_ARGUMENT,
@@ -384,7 +387,9 @@ TEST_F(HostileApiTest, HugeSizesAndOutOfRangeValues) {
   EXPECT_FAILS_WITH(ember_model_options_set_weight_format(mo, -1), EMBER_ERR_INVALID_ARGUMENT, "-1");
   ember_model_options_free(mo);
   ember_set_log_callback(nullptr, nullptr, -100);
+  EXPECT_THAT(std::string(ember_last_error()), HasSubstr("ember_set_log_callback: min_level"));
   ember_set_log_callback(nullptr, nullptr, 100);
+  EXPECT_THAT(std::string(ember_last_error()), HasSubstr("ember_set_log_callback: min_level"));
   EXPECT_STREQ(ember_status_name(-1), "EMBER_ERR_UNKNOWN");
 }
 
