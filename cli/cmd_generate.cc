@@ -29,11 +29,6 @@ int32_t PrintToken(void* user_data, int32_t token, const char* text, size_t text
   return 0;
 }
 
-struct SamplerDeleter { void operator()(ember_sampler_options* o) const { ember_sampler_options_free(o); } };
-struct GenerateOptionsDeleter {
-  void operator()(ember_generate_options* o) const { ember_generate_options_free(o); }
-};
-
 }  // namespace
 
 int RunGenerate() {
@@ -42,23 +37,12 @@ int RunGenerate() {
   if (!ReadPrompt(&prompt, &error) || !TokenizeFlags(&flags, &error)) return UsageError(kCmd, error);
   const int32_t n_generate = absl::GetFlag(FLAGS_n) < 0 ? 128 : absl::GetFlag(FLAGS_n);
 
-  ember_sampler_options* raw = nullptr;
-  ember_status st = ember_sampler_options_create(&raw);
-  std::unique_ptr<ember_sampler_options, SamplerDeleter> sampler(raw);
-  if (st == EMBER_OK) st = ember_sampler_options_set_temperature(raw, absl::GetFlag(FLAGS_temp));
-  if (st == EMBER_OK) st = ember_sampler_options_set_top_k(raw, absl::GetFlag(FLAGS_top_k));
-  if (st == EMBER_OK) st = ember_sampler_options_set_top_p(raw, absl::GetFlag(FLAGS_top_p));
-  if (st == EMBER_OK) st = ember_sampler_options_set_min_p(raw, absl::GetFlag(FLAGS_min_p));
-  if (st == EMBER_OK) {
-    st = ember_sampler_options_set_repeat_penalty(raw, absl::GetFlag(FLAGS_repeat_penalty),
-                                                  absl::GetFlag(FLAGS_repeat_last_n));
-  }
-  if (st == EMBER_OK) st = ember_sampler_options_set_seed(raw, absl::GetFlag(FLAGS_seed));
-  if (st != EMBER_OK) return ReportError(kCmd, "bad sampler option", st);
+  SamplerOptionsPtr sampler = SamplerOptionsFromFlags(kCmd);
+  if (!sampler) return 1;
 
   ember_generate_options* raw_generate = nullptr;
-  st = ember_generate_options_create(&raw_generate);
-  std::unique_ptr<ember_generate_options, GenerateOptionsDeleter> generate(raw_generate);
+  ember_status st = ember_generate_options_create(&raw_generate);
+  GenerateOptionsPtr generate(raw_generate);
   if (st == EMBER_OK) st = ember_generate_options_set_max_tokens(raw_generate, n_generate);
   if (st == EMBER_OK) st = ember_generate_options_set_ignore_eos(raw_generate, absl::GetFlag(FLAGS_ignore_eos));
   if (st == EMBER_OK) {
@@ -71,7 +55,7 @@ int RunGenerate() {
   const auto t_load = std::chrono::steady_clock::now();
   ModelPtr model = LoadModelFromFlags(kCmd);
   if (!model) return 1;
-  SessionPtr session = CreateSessionFromFlags(kCmd, model.get(), raw);
+  SessionPtr session = CreateSessionFromFlags(kCmd, model.get(), sampler.get());
   if (!session) return 1;
   const auto t_start = std::chrono::steady_clock::now();
 

@@ -50,6 +50,26 @@ ModelPtr LoadModelFromFlags(const char* command) {
   return ModelPtr(model);
 }
 
+SamplerOptionsPtr SamplerOptionsFromFlags(const char* command) {
+  ember_sampler_options* raw = nullptr;
+  ember_status st = ember_sampler_options_create(&raw);
+  SamplerOptionsPtr sampler(raw);
+  if (st == EMBER_OK) st = ember_sampler_options_set_temperature(raw, absl::GetFlag(FLAGS_temp));
+  if (st == EMBER_OK) st = ember_sampler_options_set_top_k(raw, absl::GetFlag(FLAGS_top_k));
+  if (st == EMBER_OK) st = ember_sampler_options_set_top_p(raw, absl::GetFlag(FLAGS_top_p));
+  if (st == EMBER_OK) st = ember_sampler_options_set_min_p(raw, absl::GetFlag(FLAGS_min_p));
+  if (st == EMBER_OK) {
+    st = ember_sampler_options_set_repeat_penalty(raw, absl::GetFlag(FLAGS_repeat_penalty),
+                                                  absl::GetFlag(FLAGS_repeat_last_n));
+  }
+  if (st == EMBER_OK) st = ember_sampler_options_set_seed(raw, absl::GetFlag(FLAGS_seed));
+  if (st != EMBER_OK) {
+    ReportError(command, "bad sampler option", st);
+    return nullptr;
+  }
+  return sampler;
+}
+
 SessionPtr CreateSessionFromFlags(const char* command, ember_model* model, const ember_sampler_options* sampler) {
   ember_session_options* options = nullptr;
   ember_status st = ember_session_options_create(&options);

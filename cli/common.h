@@ -14,6 +14,14 @@ struct ModelDeleter { void operator()(ember_model* m) const { ember_model_free(m
 struct SessionDeleter { void operator()(ember_session* s) const { ember_session_free(s); } };
 using ModelPtr = std::unique_ptr<ember_model, ModelDeleter>;
 using SessionPtr = std::unique_ptr<ember_session, SessionDeleter>;
+struct SamplerOptionsDeleter {
+  void operator()(ember_sampler_options* o) const { ember_sampler_options_free(o); }
+};
+using SamplerOptionsPtr = std::unique_ptr<ember_sampler_options, SamplerOptionsDeleter>;
+struct GenerateOptionsDeleter {
+  void operator()(ember_generate_options* o) const { ember_generate_options_free(o); }
+};
+using GenerateOptionsPtr = std::unique_ptr<ember_generate_options, GenerateOptionsDeleter>;
 
 // Prints "ember <cmd>: <what>: <ember_last_error()>" to stderr and returns 1.
 int ReportError(const char* command, const std::string& what, ember_status status);
@@ -22,6 +30,9 @@ int UsageError(const char* command, const std::string& message);
 
 // Loads -m with --weights; nullptr after printing the error.
 ModelPtr LoadModelFromFlags(const char* command);
+// Sampler options from --temp --top-k --top-p --min-p --repeat-penalty --repeat-last-n
+// --seed; nullptr after printing the error.
+SamplerOptionsPtr SamplerOptionsFromFlags(const char* command);
 // A session with -c / -t and the given sampler (may be NULL); nullptr after printing.
 SessionPtr CreateSessionFromFlags(const char* command, ember_model* model, const ember_sampler_options* sampler);
 // Tokenizes with ember_tokenize; false after printing.
@@ -32,6 +43,7 @@ int RunGenerate();
 int RunTokenize();
 int RunEval();
 int RunTemplate();
+int RunChat();
 
 }  // namespace ember::cli
 

@@ -40,13 +40,15 @@ ABSL_FLAG(bool, json_object, false, "grammar-check: any JSON object (JSON mode)"
 ABSL_FLAG(std::string, text_file, "", "grammar-check: the text to check");
 ABSL_FLAG(std::string, template_file, "", "template: the chat template file (what -t means for template)");
 ABSL_FLAG(std::string, j, "", "template: JSON file with the render context");
+ABSL_FLAG(std::string, system, "", "chat: the system message opening the conversation");
+ABSL_FLAG(bool, verbose, false, "chat: per turn, prompt tokens evaluated and reused (stderr)");
 ABSL_FLAG(std::string, bench_threads, "", "bench: comma-separated thread counts (what -t means for bench)");
 
 namespace ember::cli {
 
 std::vector<std::string> NormalizeFlagSpellings(int argc, char** argv) {
   static const std::set<std::string> kBoolFlags = {"bos",  "no_bos", "parse_special", "ignore_eos",
-                                                   "json", "json_object", "help", "helpfull"};
+                                                   "json", "json_object", "verbose", "help", "helpfull"};
   std::vector<std::string> out;
   bool next_is_value = false;
   for (int i = 0; i < argc; ++i) {

@@ -36,6 +36,8 @@ ABSL_DECLARE_FLAG(std::string, o);
 ABSL_DECLARE_FLAG(int32_t, layers);
 ABSL_DECLARE_FLAG(int32_t, r);
 ABSL_DECLARE_FLAG(std::string, bench_threads);
+ABSL_DECLARE_FLAG(std::string, system);
+ABSL_DECLARE_FLAG(bool, verbose);
 ABSL_DECLARE_FLAG(std::string, grammar);
 ABSL_DECLARE_FLAG(std::string, json_schema);
 ABSL_DECLARE_FLAG(bool, json_object);

@@ -1,4 +1,4 @@
-// `ember`: generate text, tokenize, render chat templates, and the `eval` verification
+// `ember`: generate text, chat, tokenize, render chat templates, and the `eval` verification
 // interface.
 #include <cstdio>
 #include <cstring>
@@ -18,6 +18,9 @@ constexpr char kUsage[] =
     "  generate -m MODEL (-p TEXT | -f FILE) [-n N=128] [--temp T] [--top-k K] [--top-p P]\n"
     "           [--min-p P] [--repeat-penalty R] [--seed S] [-t THREADS] [-c CTX] [--bos|--no-bos]\n"
     "           [--stop TEXT]... [--ignore-eos]\n"
+    "  chat     -m MODEL [--system TEXT] [-n N=512] [--temp T] [--top-k K] [--top-p P] [--min-p P]\n"
+    "           [--repeat-penalty R] [--seed S] [-t THREADS] [-c CTX] [--bos|--no-bos] [--verbose]\n"
+    "           (one user message per stdin line)\n"
     "  tokenize -m MODEL (-p TEXT | -f FILE) [--bos|--no-bos] [--parse-special]\n"
     "  eval     -m MODEL (-p TEXT | -f FILE) [--bos|--no-bos] [-n N=32] [--top K=20]\n"
     "           [--logits-out FILE] [-t THREADS]\n"
@@ -82,6 +85,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (command == "generate") return ember::cli::RunGenerate();
+  if (command == "chat") return ember::cli::RunChat();
   if (command == "tokenize") return ember::cli::RunTokenize();
   if (command == "eval") return ember::cli::RunEval();
   if (command == "template") return ember::cli::RunTemplate();

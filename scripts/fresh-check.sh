@@ -5,8 +5,11 @@
 # root has nothing but what scripts/setup.sh installs.
 #
 #   scripts/fresh-check.sh           full form: in one clean root,
-#                                    clone A: scripts/demo.sh, then scripts/test.sh;
-#                                    clone B: scripts/test.sh, then scripts/demo.sh.
+#                                    clone B: scripts/test.sh (release stage), then demo.sh;
+#                                    clone A: scripts/demo.sh, then scripts/test.sh (all).
+#                                    Order B runs only the release stage: it is the only
+#                                    stage whose tree (build/) demo.sh shares, so the order
+#                                    matters there alone; order A runs every stage.
 #   scripts/fresh-check.sh --quick   CI form: clean root, setup script, then CMake configure
 #                                    of every configuration scripts/test.sh and demo.sh use
 #                                    (CONFIGURE_ONLY=1), no compile.
@@ -117,18 +120,18 @@ if [ "$mode" = quick ]; then
   exit 0
 fi
 
-clone order-a
 clone order-b
+clone order-a
+step "order B, command 1: scripts/test.sh (release stage)"
+in_root env STAGES=release bash -c 'cd /src/order-b && ./scripts/test.sh'
+step_done "order B test"
+step "order B, command 2: scripts/demo.sh"
+in_root bash -c 'cd /src/order-b && ./scripts/demo.sh'
+step_done "order B demo"
 step "order A, command 1: scripts/demo.sh"
 in_root bash -c 'cd /src/order-a && ./scripts/demo.sh'
 step_done "order A demo"
 step "order A, command 2: scripts/test.sh"
 in_root bash -c 'cd /src/order-a && ./scripts/test.sh'
 step_done "order A test"
-step "order B, command 1: scripts/test.sh"
-in_root bash -c 'cd /src/order-b && ./scripts/test.sh'
-step_done "order B test"
-step "order B, command 2: scripts/demo.sh"
-in_root bash -c 'cd /src/order-b && ./scripts/demo.sh'
-step_done "order B demo"
 echo "fresh-check: full form passed (both orders)"

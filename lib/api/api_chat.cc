@@ -22,11 +22,11 @@ absl::StatusOr<ember::chat::ModelChatInfo> ModelInfo(const ember_model* model) {
   info.architecture = model->model->config().arch_name;
   const ember::Tokenizer& tok = model->model->tokenizer();
   if (tok.bos() >= 0) {
-    absl::Status st = ember::api::TokenText(*model->model, tok.bos(), false, &info.bos_token);
+    absl::Status st = model->model->TokenText(tok.bos(), false, &info.bos_token);
     if (!st.ok()) return st;
   }
   if (tok.eos() >= 0) {
-    absl::Status st = ember::api::TokenText(*model->model, tok.eos(), false, &info.eos_token);
+    absl::Status st = model->model->TokenText(tok.eos(), false, &info.eos_token);
     if (!st.ok()) return st;
   }
   return info;
