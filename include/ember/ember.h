@@ -781,7 +781,7 @@ EMBER_API ember_status ember_session_clone(const ember_session *src, ember_sessi
 ** kept tokens' KV is reused, so continuing costs only the new tokens; continuing gives the
 ** same logits as a session that evaluated the kept tokens in the same calls. Unless
 ** nothing was dropped, the last logits are dropped too: ember_session_logits() and
-** ember_session_sample() fail until the next eval (ember_session_eval_reuse() always leaves
+** ember_session_sample() fail with EMBER_ERR_BAD_STATE until the next eval (ember_session_eval_reuse() always leaves
 ** logits). The sampler is untouched.
 ** Errors (the session is then unchanged): EMBER_ERR_INVALID_ARGUMENT (NULL session,
 ** n_keep < 0), EMBER_ERR_UNSUPPORTED for a sliding-window model whose KV ring no longer

@@ -204,9 +204,9 @@ TEST_F(SessionStateApiTest, TruncateTokensAndEvalReuse) {
   ASSERT_EQ(ember_session_truncate(session_, static_cast<int32_t>(prompt_.size())), EMBER_OK);
   EXPECT_EQ(Tokens(session_), prompt_);
   const float* logits = nullptr;
-  EXPECT_EQ(ember_session_logits(session_, &logits, &n), EMBER_ERR_INVALID_ARGUMENT);  // dropped with the tokens
+  EXPECT_EQ(ember_session_logits(session_, &logits, &n), EMBER_ERR_BAD_STATE);  // dropped with the tokens
   int32_t token = 0;
-  EXPECT_EQ(ember_session_sample(session_, &token), EMBER_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(ember_session_sample(session_, &token), EMBER_ERR_BAD_STATE);
   ASSERT_EQ(ember_session_eval_reuse(session_, prompt_.data(), prompt_.size(), &reused), EMBER_OK);
   EXPECT_EQ(reused, prompt_.size() - 1);  // the last token is evaluated again for its logits
   EXPECT_EQ(ember_session_sample(session_, &token), EMBER_OK);
