@@ -1,4 +1,8 @@
-// `ember generate`: streams generated text to stdout and prints speed to stderr.
+// `ember generate`: streams generated text to stdout and prints speed to stderr; with
+// `--output json`, prints only one JSON object once generation ends:
+//   {"text": ..., "stop_reason": ..., "prompt_tokens": N, "completion_tokens": N}
+// (text = the generated text without the prompt). --grammar / --json-schema / --json-object
+// constrain the output (ember_sampler_options_set_grammar).
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -8,6 +12,7 @@
 #include "absl/flags/flag.h"
 #include "cli/common.h"
 #include "cli/flags.h"
+#include "nlohmann/json.hpp"
 
 namespace ember::cli {
 namespace {
@@ -19,13 +24,58 @@ constexpr char kCmd[] = "generate";
 struct Progress {
   std::chrono::steady_clock::time_point first_token;
   int32_t n_tokens = 0;
+  bool stream = true;  // print each piece as it comes; otherwise collect it in `text`
+  std::string text;
 };
 
 int32_t PrintToken(void* user_data, int32_t token, const char* text, size_t text_len) {
   auto* progress = static_cast<Progress*>(user_data);
   if (progress->n_tokens++ == 0) progress->first_token = std::chrono::steady_clock::now();
+  if (!progress->stream) {
+    progress->text.append(text, text_len);
+    return 0;
+  }
   std::fwrite(text, 1, text_len, stdout);
   std::fflush(stdout);
+  return 0;
+}
+
+// The --output json spelling of an EMBER_STOP_* value.
+const char* StopReasonName(int32_t reason) {
+  switch (reason) {
+    case EMBER_STOP_EOS: return "eos";
+    case EMBER_STOP_STRING: return "stop";
+    case EMBER_STOP_TOKEN: return "stop";
+    case EMBER_STOP_MAX_TOKENS: return "length";
+    case EMBER_STOP_GRAMMAR: return "grammar";
+    case EMBER_STOP_CALLBACK: return "callback";
+    case EMBER_STOP_CANCELLED: return "cancelled";
+    case EMBER_STOP_CONTEXT_FULL: return "context_full";
+    default: return "none";
+  }
+}
+
+// The grammar flags into `sampler`: at most one of --grammar, --json-schema, --json-object.
+// Returns 0, or the exit code after reporting the problem.
+int SetGrammarFromFlags(const char* cmd, ember_sampler_options* sampler) {
+  const std::string grammar_file = absl::GetFlag(FLAGS_grammar);
+  const std::string schema_file = absl::GetFlag(FLAGS_json_schema);
+  const bool json_object = absl::GetFlag(FLAGS_json_object);
+  const int n_given = (!grammar_file.empty()) + (!schema_file.empty()) + json_object;
+  if (n_given == 0) return 0;
+  if (n_given > 1) return UsageError(cmd, "give at most one of --grammar, --json-schema, --json-object");
+  int32_t kind = EMBER_GRAMMAR_JSON_OBJECT;
+  std::string text;
+  if (!json_object) {
+    kind = grammar_file.empty() ? EMBER_GRAMMAR_JSON_SCHEMA : EMBER_GRAMMAR_GBNF;
+    const std::string& file = grammar_file.empty() ? schema_file : grammar_file;
+    if (!ReadWholeFile(file, &text)) {
+      std::fprintf(stderr, "ember %s: cannot read %s\n", cmd, file.c_str());
+      return 1;
+    }
+  }
+  const ember_status st = ember_sampler_options_set_grammar(sampler, kind, text.data(), text.size());
+  if (st != EMBER_OK) return ReportError(cmd, "bad grammar", st);
   return 0;
 }
 
@@ -36,9 +86,13 @@ int RunGenerate() {
   uint32_t flags = 0;
   if (!ReadPrompt(&prompt, &error) || !TokenizeFlags(&flags, &error)) return UsageError(kCmd, error);
   const int32_t n_generate = absl::GetFlag(FLAGS_n) < 0 ? 128 : absl::GetFlag(FLAGS_n);
+  const std::string output = absl::GetFlag(FLAGS_output);
+  if (output != "text" && output != "json") return UsageError(kCmd, "--output must be text or json");
+  const bool json_output = output == "json";
 
   SamplerOptionsPtr sampler = SamplerOptionsFromFlags(kCmd);
   if (!sampler) return 1;
+  if (const int rc = SetGrammarFromFlags(kCmd, sampler.get()); rc != 0) return rc;
 
   ember_generate_options* raw_generate = nullptr;
   ember_status st = ember_generate_options_create(&raw_generate);
@@ -59,16 +113,30 @@ int RunGenerate() {
   if (!session) return 1;
   const auto t_start = std::chrono::steady_clock::now();
 
-  std::fwrite(prompt.data(), 1, prompt.size(), stdout);
+  if (!json_output) std::fwrite(prompt.data(), 1, prompt.size(), stdout);
   int32_t n_done = 0;
   Progress progress;
+  progress.stream = !json_output;
   int32_t stop_reason = EMBER_STOP_NONE;
   st = ember_session_generate_ex(session.get(), prompt.data(), prompt.size(), flags, raw_generate, PrintToken,
                                  &progress, &n_done, &stop_reason);
   const auto t_end = std::chrono::steady_clock::now();
-  std::printf("\n");
+  // A full context ends generation like a token limit: what was generated is the answer.
+  const bool finished = st == EMBER_OK || st == EMBER_ERR_CONTEXT_FULL;
+  if (json_output && finished) {
+    nlohmann::ordered_json out;
+    out["text"] = progress.text;
+    out["stop_reason"] = StopReasonName(stop_reason);
+    // The session started empty, so what it holds beyond the generated tokens is the prompt.
+    out["prompt_tokens"] = ember_session_n_past(session.get()) - n_done;
+    out["completion_tokens"] = n_done;
+    const std::string line = out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    std::fwrite(line.data(), 1, line.size(), stdout);
+  } else if (!json_output) {
+    std::printf("\n");
+  }
   std::fflush(stdout);
-  if (st != EMBER_OK) return ReportError(kCmd, "generation failed", st);
+  if (st != EMBER_OK && !(json_output && finished)) return ReportError(kCmd, "generation failed", st);
   using Seconds = std::chrono::duration<double>;
   const double load_s = Seconds(t_start - t_load).count();
   // The first token's time covers the prompt (prefill plus one step); the rest is decode.

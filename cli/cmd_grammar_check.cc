@@ -26,15 +26,6 @@ namespace ember::cli {
 
 namespace {
 
-bool ReadWholeFile(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return true;
-}
-
 absl::StatusOr<std::unique_ptr<Tokenizer>> LoadTokenizer(const std::string& path) {
   if (HfModelDir::Looks(path)) return TokenizerFromHfDir(path);
   absl::StatusOr<std::unique_ptr<GgufFile>> gguf = GgufFile::Open(path);

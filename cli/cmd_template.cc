@@ -13,19 +13,6 @@
 
 namespace ember::cli {
 
-namespace {
-
-bool ReadFile(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return !in.bad();
-}
-
-}  // namespace
-
 int RunTemplate() {
   constexpr char kCmd[] = "template";
   const std::string template_path = absl::GetFlag(FLAGS_template_file);
@@ -34,11 +21,11 @@ int RunTemplate() {
   if (context_path.empty()) return UsageError(kCmd, "-j CONTEXT.json is required");
   if (template_path.empty() && !with_model) return UsageError(kCmd, "give -t TEMPLATE_FILE or -m MODEL");
   std::string source, context;
-  if (!template_path.empty() && !ReadFile(template_path, &source)) {
+  if (!template_path.empty() && !ReadWholeFile(template_path, &source)) {
     std::fprintf(stderr, "ember %s: cannot read %s\n", kCmd, template_path.c_str());
     return 1;
   }
-  if (!ReadFile(context_path, &context)) {
+  if (!ReadWholeFile(context_path, &context)) {
     std::fprintf(stderr, "ember %s: cannot read %s\n", kCmd, context_path.c_str());
     return 1;
   }

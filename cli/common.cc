@@ -1,6 +1,8 @@
 #include "cli/common.h"
 
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 
 #include "absl/flags/flag.h"
 #include "cli/flags.h"
@@ -102,6 +104,15 @@ bool Tokenize(const char* command, ember_model* model, const std::string& text, 
   }
   ids->resize(n);
   return true;
+}
+
+bool ReadWholeFile(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  *out = ss.str();
+  return !in.bad();
 }
 
 }  // namespace ember::cli

@@ -39,6 +39,9 @@ SessionPtr CreateSessionFromFlags(const char* command, ember_model* model, const
 bool Tokenize(const char* command, ember_model* model, const std::string& text, uint32_t flags,
               std::vector<int32_t>* ids);
 
+// The whole file at `path` as bytes; false if it cannot be opened or read.
+bool ReadWholeFile(const std::string& path, std::string* out);
+
 int RunGenerate();
 int RunTokenize();
 int RunEval();

@@ -34,9 +34,10 @@ ABSL_FLAG(std::string, vocab, "", "synth: GGUF file whose tokenizer.ggml.* vocab
 ABSL_FLAG(std::string, o, "", "synth: output GGUF file");
 ABSL_FLAG(int32_t, layers, 0, "synth: number of layers (0 = the architecture's own)");
 ABSL_FLAG(int32_t, r, 3, "bench: repetitions per test");
-ABSL_FLAG(std::string, grammar, "", "grammar-check: GBNF grammar file");
-ABSL_FLAG(std::string, json_schema, "", "grammar-check: JSON Schema file");
-ABSL_FLAG(bool, json_object, false, "grammar-check: any JSON object (JSON mode)");
+ABSL_FLAG(std::string, grammar, "", "generate, grammar-check: GBNF grammar file");
+ABSL_FLAG(std::string, json_schema, "", "generate, grammar-check: JSON Schema file");
+ABSL_FLAG(bool, json_object, false, "generate, grammar-check: any JSON object (JSON mode)");
+ABSL_FLAG(std::string, output, "text", "generate: text (stream the prompt and the text) or json (one JSON object)");
 ABSL_FLAG(std::string, text_file, "", "grammar-check: the text to check");
 ABSL_FLAG(std::string, template_file, "", "template: the chat template file (what -t means for template)");
 ABSL_FLAG(std::string, j, "", "template: JSON file with the render context");

@@ -41,6 +41,7 @@ ABSL_DECLARE_FLAG(bool, verbose);
 ABSL_DECLARE_FLAG(std::string, grammar);
 ABSL_DECLARE_FLAG(std::string, json_schema);
 ABSL_DECLARE_FLAG(bool, json_object);
+ABSL_DECLARE_FLAG(std::string, output);
 ABSL_DECLARE_FLAG(std::string, text_file);
 ABSL_DECLARE_FLAG(std::string, template_file);
 ABSL_DECLARE_FLAG(std::string, j);

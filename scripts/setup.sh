@@ -25,6 +25,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev   # libFuzzer and sanitizer runtimes
   python3
+  python3-jsonschema   # a real JSON Schema validator for grammar-constrained outputs (tests/grammar)
   debootstrap
   abigail-tools
   libcpp-httplib-dev

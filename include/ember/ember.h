@@ -407,6 +407,52 @@ EMBER_API ember_status ember_sampler_options_set_logit_bias(ember_sampler_option
                                                             const int32_t *tokens,
                                                             const float *biases, size_t n);
 
+/* Grammar kinds for ember_sampler_options_set_grammar(). */
+#define EMBER_GRAMMAR_NONE 0        /* no grammar: unconstrained sampling (the default) */
+#define EMBER_GRAMMAR_GBNF 1        /* a GBNF grammar (llama.cpp's notation; start rule "root") */
+#define EMBER_GRAMMAR_JSON_SCHEMA 2 /* a JSON Schema (the supported subset; see docs/) */
+#define EMBER_GRAMMAR_JSON_OBJECT 3 /* JSON mode: any JSON object; `text` is ignored */
+/*
+** Constrains sampling to the language of a grammar: the text of the tokens a session's
+** sampler picks is always a prefix of a sentence of the grammar, whatever the model's
+** logits. `text` holds `len` bytes of UTF-8 (no NUL needed; copied and compiled here, once:
+** options may then be shared by many sessions); for EMBER_GRAMMAR_JSON_OBJECT and
+** EMBER_GRAMMAR_NONE it is ignored and may be NULL. EMBER_GRAMMAR_NONE removes the grammar.
+**
+** A JSON Schema is compiled with the specification's semantics; a keyword the engine does
+** not support is an error naming it, never silently ignored. JSON output has bounded
+** whitespace between tokens, so a model cannot pad forever.
+**
+** How sessions use it (ember_session_options_set_sampler(), ember_session_set_sampler()):
+**   - The session keeps a grammar state. It starts empty when the session gets the sampler,
+**     on ember_session_reset(), and at the start of every ember_session_generate() and
+**     ember_session_generate_ex() call: a grammar constrains each generate call's output
+**     from its first token (the prompt is not parsed).
+**   - Before each pick only the tokens whose bytes continue the text within the grammar are
+**     candidates (the other adjustments and top_k/top_p/min_p act among them); the
+**     end-of-sequence token is a candidate only once the text is a complete sentence.
+**     Control tokens other than end-of-sequence are never candidates.
+**   - Generation stops with EMBER_STOP_GRAMMAR when the text is complete and the grammar
+**     allows nothing more. A text that is complete but could go on (a number that could
+**     take more digits) goes on until the model picks end-of-sequence (EMBER_STOP_EOS).
+**     EMBER_STOP_MAX_TOKENS (or any other reason) means the text may be unfinished.
+**   - ember_session_sample() honours the grammar too, and the state follows each token it
+**     returns (the host is expected to evaluate that token); once the grammar allows no
+**     token at all, it returns EMBER_ERR_BAD_STATE.
+** The vocabulary's byte trie the masks are computed against is built the first time a
+** session of the model gets a grammar (tens of milliseconds for a 50,000-token vocabulary)
+** and shared by every session of that model.
+**
+** Errors: EMBER_ERR_INVALID_ARGUMENT for NULL options, an unknown kind, text NULL with
+** len > 0, or a grammar or schema that does not compile: the message (ember_last_error())
+** gives the line:column of a GBNF error or the JSON pointer of a schema error (an
+** unsupported keyword included); EMBER_ERR_OUT_OF_MEMORY. On error the options are
+** unchanged. Not thread-safe on the same options object.
+*/
+EMBER_NODISCARD
+EMBER_API ember_status ember_sampler_options_set_grammar(ember_sampler_options *o, int32_t kind,
+                                                         const char *text, size_t len);
+
 /* ======================================================================================
 ** Session options
 ** ==================================================================================== */
@@ -526,8 +572,11 @@ EMBER_API ember_status ember_session_logits(const ember_session *session, const 
 ** Picks the next token from the current logits with the session's sampler, never an id
 ** the tokenizer lacks. Does not feed it back; call ember_session_eval() for that. The pick
 ** advances the sampler's random sequence and counts for its presence/frequency penalties.
+** With a grammar (ember_sampler_options_set_grammar()) the token is one the grammar allows
+** and the grammar state moves past it.
 ** Errors: EMBER_ERR_INVALID_ARGUMENT (NULL session or token), EMBER_ERR_BAD_STATE (nothing
-** has been evaluated yet, or since ember_session_reset(): there are no logits to sample).
+** has been evaluated yet, or since ember_session_reset(): there are no logits to sample;
+** or the grammar allows no token any more, e.g. after end-of-sequence was picked).
 */
 EMBER_NODISCARD
 EMBER_API ember_status ember_session_sample(ember_session *session, int32_t *token);
@@ -654,6 +703,7 @@ EMBER_API ember_status ember_generate_options_set_stop_tokens(ember_generate_opt
 #define EMBER_STOP_CANCELLED 5    /* ember_session_cancel() (status EMBER_ERR_CANCELLED) */
 #define EMBER_STOP_CONTEXT_FULL 6 /* no room for the next token (EMBER_ERR_CONTEXT_FULL) */
 #define EMBER_STOP_TOKEN 7        /* sampled one of the stop tokens */
+#define EMBER_STOP_GRAMMAR 8      /* the sampler's grammar is complete and allows no more */
 
 /*
 ** ember_session_generate() with stop conditions: tokenizes and evaluates `prompt` like it
@@ -682,6 +732,10 @@ EMBER_API ember_status ember_generate_options_set_stop_tokens(ember_generate_opt
 ** *n_generated (may be NULL) receives the number of tokens reported with an id: those the
 ** session gained after the prompt. *stop_reason (may be NULL) receives an EMBER_STOP_*
 ** value; both are set on every return.
+** With a grammar in the session's sampler, generation also stops when the grammar is
+** complete and allows nothing more (EMBER_STOP_GRAMMAR); see
+** ember_sampler_options_set_grammar().
+**
 ** Errors: as ember_session_generate(); on EMBER_ERR_CANCELLED and EMBER_ERR_CONTEXT_FULL
 ** *stop_reason says so too, and the tokens reported so far stay in the session.
 ** Thread safety: as ember_session_generate().

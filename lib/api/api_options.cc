@@ -6,6 +6,7 @@
 #include "lib/api/handles.h"
 #include "lib/api/status_map.h"
 #include "lib/base/errors.h"
+#include "lib/grammar/grammar_constraint.h"
 
 using ember::api::Fail;
 using ember::api::Guard;
@@ -122,6 +123,34 @@ ember_status ember_sampler_options_set_logit_bias(ember_sampler_options* o, cons
     if (!st.ok()) return Report(ember::Annotate(st, kFn));
     ember::NormalizeLogitBias(&p.logit_bias);
     o->params = std::move(p);
+    return EMBER_OK;
+  });
+}
+
+ember_status ember_sampler_options_set_grammar(ember_sampler_options* o, int32_t kind, const char* text,
+                                               size_t len) {
+  constexpr char kFn[] = "ember_sampler_options_set_grammar";
+  if (o == nullptr) return NullOptions(kFn);
+  return Guard(kFn, [&]() -> ember_status {
+    ember::grammar::GrammarKind grammar_kind;
+    switch (kind) {
+      case EMBER_GRAMMAR_NONE:
+        o->params.grammar = nullptr;
+        return EMBER_OK;
+      case EMBER_GRAMMAR_GBNF: grammar_kind = ember::grammar::GrammarKind::kGbnf; break;
+      case EMBER_GRAMMAR_JSON_SCHEMA: grammar_kind = ember::grammar::GrammarKind::kJsonSchema; break;
+      case EMBER_GRAMMAR_JSON_OBJECT: grammar_kind = ember::grammar::GrammarKind::kJsonObject; break;
+      default:
+        return Fail(EMBER_ERR_INVALID_ARGUMENT, std::string(kFn) + ": unknown grammar kind " + std::to_string(kind));
+    }
+    if (text == nullptr && len > 0) return Fail(EMBER_ERR_INVALID_ARGUMENT, std::string(kFn) + ": text is NULL");
+    const std::string_view source = grammar_kind == ember::grammar::GrammarKind::kJsonObject || text == nullptr
+                                        ? std::string_view()
+                                        : std::string_view(text, len);
+    absl::StatusOr<std::shared_ptr<const ember::grammar::Program>> program =
+        ember::grammar::CompileConstraint(grammar_kind, source);
+    if (!program.ok()) return Report(ember::Annotate(program.status(), kFn));
+    o->params.grammar = *std::move(program);
     return EMBER_OK;
   });
 }

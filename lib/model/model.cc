@@ -9,6 +9,7 @@
 #include "lib/chat/template_source.h"
 #include "lib/format/gguf.h"
 #include "lib/format/hf_dir.h"
+#include "lib/grammar/token_trie.h"
 #include "lib/model/config_loader.h"
 #include "lib/model/fingerprint.h"
 #include "lib/model/end_of_generation.h"
@@ -55,6 +56,17 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& path,
 
 bool Model::IsEndOfGeneration(int32_t id) const {
   return std::binary_search(end_of_generation_.begin(), end_of_generation_.end(), id);
+}
+
+absl::StatusOr<std::shared_ptr<const grammar::TokenTrie>> Model::GrammarTrie() const {
+  // Held while building: a second session asking meanwhile waits rather than building a
+  // second copy of a structure that costs tens of milliseconds and megabytes.
+  std::lock_guard<std::mutex> lock(grammar_trie_mu_);
+  if (grammar_trie_ == nullptr) {
+    EMBER_ASSIGN_OR_RETURN(grammar_trie_, grammar::TokenTrie::Build(
+                                              *tokenizer_, std::max(config_.n_vocab, tokenizer_->n_tokens())));
+  }
+  return grammar_trie_;
 }
 
 absl::Status Model::TokenText(int32_t id, bool skip_special, std::string* out) const {

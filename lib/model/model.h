@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,9 @@ struct ModelLoadOptions {
 };
 
 class ModelWeights;  // lib/model/weights.h
+namespace grammar {
+class TokenTrie;  // lib/grammar/token_trie.h
+}
 
 class Model {
  public:
@@ -53,6 +57,12 @@ class Model {
   // The chat template the model ships (lib/chat/template_source.h), "" if none.
   const std::string& chat_template() const { return chat_template_; }
 
+  // The vocabulary as the byte trie grammar constraints mask against (mask width n_vocab),
+  // built on first use (sessions without a grammar never pay for it) and then shared by
+  // every session. Thread-safe: concurrent first calls build it once. A failed build
+  // (OutOfMemoryError) is not remembered, so a later call tries again.
+  absl::StatusOr<std::shared_ptr<const grammar::TokenTrie>> GrammarTrie() const;
+
  private:
   Model() = default;
   ModelConfig config_;
@@ -62,6 +72,9 @@ class Model {
   uint64_t fingerprint_ = 0;
   std::vector<int32_t> end_of_generation_;
   std::string chat_template_;
+  // Logically part of the immutable model (a pure function of the tokenizer), hence mutable.
+  mutable std::mutex grammar_trie_mu_;
+  mutable std::shared_ptr<const grammar::TokenTrie> grammar_trie_;
 };
 
 }  // namespace ember

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "lib/base/errors.h"
+#include "lib/grammar/grammar_constraint.h"
 
 namespace ember {
 
@@ -29,6 +30,7 @@ absl::Status Generator::Run(std::string_view prompt, EncodeOptions encode, Token
 
   Cancellation::CallScope call(session_.cancellation());
   session_.sampler().StartCompletion();  // penalties count this completion's tokens only
+  if (grammar::GrammarConstraint* g = session_.grammar()) g->Reset();
   absl::Status status = Loop(ids, sink, result);
   if (!status.ok()) {
     // Generation ended on an error: what is held back is real text all the same. If the
@@ -65,6 +67,11 @@ absl::Status Generator::Loop(absl::Span<const int32_t> prompt, TokenSink sink,
     bool stop = false;
     EMBER_RETURN_IF_ERROR(Emit(token, text_, sink, result, &stop));
     if (stop) return absl::OkStatus();
+    if (const grammar::GrammarConstraint* g = session_.grammar(); g != nullptr && !g->CanContinue()) {
+      // Complete is the only way to reach the end: the mask never leads into a dead end.
+      reason = StopReason::kGrammarComplete;
+      break;
+    }
   }
   result->stop_reason = reason;
   if (!Release(0, kAll, sink, result)) {

@@ -21,6 +21,13 @@
 //   - End-of-generation tokens (unless ignore_eos) and stop tokens end the generation
 //     without being evaluated or passed: they never enter the session.
 //   - Bytes of a character that the last token leaves incomplete are not emitted.
+//
+// Grammar (SamplerParams::grammar): Run empties the session's grammar state first, so the
+// grammar constrains exactly this call's output. Every sampled token is one the grammar
+// allows (EOS only once the text is complete); generation ends with kGrammarComplete as
+// soon as the text is complete and the grammar allows nothing more, and otherwise by the
+// usual conditions (EOS once complete; kMaxTokens whenever the limit comes first, even if
+// the text happens to be complete, since the model might have continued it).
 #ifndef EMBER_RUNTIME_GENERATOR_H_
 #define EMBER_RUNTIME_GENERATOR_H_
 
@@ -61,6 +68,7 @@ enum class StopReason : int32_t {
   kCancelled = 5,
   kContextFull = 6,
   kStopToken = 7,        // sampled one of GenerateOptions::stop_tokens
+  kGrammarComplete = 8,  // the sampler's grammar is complete and allows no further token
 };
 
 struct GenerateResult {

@@ -1,6 +1,7 @@
 #include "lib/runtime/sampler.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <locale>
 #include <sstream>
@@ -107,11 +108,12 @@ double Sampler::NextUniform() {
 }
 
 int32_t Sampler::Sample(absl::Span<const float> logits, int32_t n_valid,
-                        absl::Span<const int32_t> history) {
+                        absl::Span<const int32_t> history, absl::Span<const uint64_t> allowed) {
   n_valid = std::min<int32_t>(n_valid, static_cast<int32_t>(logits.size()));
+  if (!allowed.empty()) n_valid = std::min<int32_t>(n_valid, static_cast<int32_t>(allowed.size() * 64));
   if (n_valid <= 0) return -1;
   absl::Span<const float> valid = logits.subspan(0, static_cast<size_t>(n_valid));
-  const int32_t token = Pick(Adjust(valid, n_valid, history), n_valid);
+  const int32_t token = Pick(Adjust(valid, n_valid, history), n_valid, allowed);
   if (params_.presence_penalty != 0.0f || params_.frequency_penalty != 0.0f) ++picked_[token];
   return token;
 }
@@ -147,16 +149,39 @@ absl::Span<const float> Sampler::Adjust(absl::Span<const float> valid, int32_t n
   return absl::MakeConstSpan(scratch_logits_);
 }
 
-int32_t Sampler::Pick(absl::Span<const float> valid, int32_t n_valid) {
-  if (params_.temperature <= 0.0f) return ArgMax(valid);
-
-  // Candidates sorted by logit descending (ties: lower id first), cut to top_k.
-  candidates_.resize(static_cast<size_t>(n_valid));
-  // NaN logits (a broken model) rank last, so the comparator below is a strict weak order.
-  for (int32_t i = 0; i < n_valid; ++i) {
-    const float l = valid[static_cast<size_t>(i)];
-    candidates_[static_cast<size_t>(i)] = {std::isnan(l) ? -INFINITY : l, i};
+int32_t Sampler::Pick(absl::Span<const float> valid, int32_t n_valid, absl::Span<const uint64_t> allowed) {
+  if (allowed.empty()) {
+    if (params_.temperature <= 0.0f) return ArgMax(valid);
+    candidates_.resize(static_cast<size_t>(n_valid));
+    // NaN logits (a broken model) rank last, so the comparator below is a strict weak order.
+    for (int32_t i = 0; i < n_valid; ++i) {
+      const float l = valid[static_cast<size_t>(i)];
+      candidates_[static_cast<size_t>(i)] = {std::isnan(l) ? -INFINITY : l, i};
+    }
+  } else {
+    // Only the allowed ids compete, so no logit (not even NaN or -infinity on every allowed
+    // id) can make the pick leave the set: a grammar's guarantee does not depend on the
+    // weights.
+    candidates_.clear();
+    for (size_t w = 0; w < allowed.size(); ++w) {
+      for (uint64_t bits = allowed[w]; bits != 0; bits &= bits - 1) {
+        const int32_t i = static_cast<int32_t>(w * 64 + static_cast<size_t>(std::countr_zero(bits)));
+        if (i >= n_valid) break;
+        const float l = valid[static_cast<size_t>(i)];
+        candidates_.push_back({std::isnan(l) ? -INFINITY : l, i});
+      }
+    }
+    if (candidates_.empty()) return -1;
+    if (params_.temperature <= 0.0f) {
+      // Greedy: the largest logit, lowest id on ties (candidates are in id order).
+      size_t best = 0;
+      for (size_t i = 1; i < candidates_.size(); ++i) {
+        if (candidates_[i].first > candidates_[best].first) best = i;
+      }
+      return candidates_[best].second;
+    }
   }
+  // Candidates sorted by logit descending (ties: lower id first), cut to top_k.
   auto by_logit = [](const std::pair<float, int32_t>& a, const std::pair<float, int32_t>& b) {
     return a.first > b.first || (a.first == b.first && a.second < b.second);
   };

@@ -7,6 +7,7 @@
 #define EMBER_RUNTIME_SAMPLER_H_
 
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <string>
 #include <string_view>
@@ -17,6 +18,10 @@
 #include "absl/types/span.h"
 
 namespace ember {
+
+namespace grammar {
+struct Program;  // lib/grammar/program.h
+}
 
 // An additive adjustment of one token's logit (OpenAI's logit_bias).
 struct LogitBias {
@@ -40,6 +45,11 @@ struct SamplerParams {
   // NormalizeLogitBias). Tokens at or past n_valid are ignored.
   std::vector<LogitBias> logit_bias;
   uint64_t seed = 0;
+  // A compiled grammar (lib/grammar/grammar_constraint.h CompileConstraint) the session
+  // constrains sampling with; null = unconstrained. Immutable, so copies share it. The
+  // Sampler itself only takes the mask (Sample's `allowed`); the session keeps the parse
+  // state, which needs the model's vocabulary.
+  std::shared_ptr<const grammar::Program> grammar;
 };
 
 // Sorts `bias` by token keeping the last entry of each token.
@@ -61,7 +71,12 @@ class Sampler {
   // Picks a token id in [0, n_valid) (ids past n_valid, such as padding rows of the output
   // matrix, are never chosen). `history` is the context so far, for the repetition penalty.
   // The pick is counted for the presence/frequency penalties. Greedy ties go to the lowest id.
-  int32_t Sample(absl::Span<const float> logits, int32_t n_valid, absl::Span<const int32_t> history);
+  // `allowed`, if not empty, is a bit set of token ids (word i holds ids 64i..64i+63, at
+  // least n_valid bits) holding at least one id below n_valid: only those ids are
+  // candidates, whatever their logits (even -infinity or NaN ones); the adjustments and the
+  // narrowing (top_k, top_p, min_p) then apply among them.
+  int32_t Sample(absl::Span<const float> logits, int32_t n_valid, absl::Span<const int32_t> history,
+                 absl::Span<const uint64_t> allowed = {});
 
   const SamplerParams& params() const { return params_; }
 
@@ -74,7 +89,7 @@ class Sampler {
 
  private:
   double NextUniform();  // in [0, 1)
-  int32_t Pick(absl::Span<const float> valid, int32_t n_valid);
+  int32_t Pick(absl::Span<const float> valid, int32_t n_valid, absl::Span<const uint64_t> allowed);
   // Applies the penalties and the bias to a copy of `valid`; returns the span to sample from.
   absl::Span<const float> Adjust(absl::Span<const float> valid, int32_t n_valid,
                                  absl::Span<const int32_t> history);

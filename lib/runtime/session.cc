@@ -23,6 +23,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "lib/base/errors.h"
+#include "lib/grammar/grammar_constraint.h"
 #include "lib/model/forward.h"
 #include "lib/runtime/kv_cache.h"
 #include "lib/runtime/thread_pool.h"
@@ -42,6 +43,14 @@ absl::Status ValidateSamplerFor(const Model& model, const SamplerParams& params)
     }
   }
   return absl::OkStatus();
+}
+
+// The parse state for `params.grammar` on `model`'s vocabulary; nullopt without a grammar.
+absl::StatusOr<std::optional<grammar::GrammarConstraint>> ConstraintFor(const Model& model,
+                                                                       const SamplerParams& params) {
+  if (params.grammar == nullptr) return std::nullopt;
+  EMBER_ASSIGN_OR_RETURN(std::shared_ptr<const grammar::TokenTrie> trie, model.GrammarTrie());
+  return std::optional<grammar::GrammarConstraint>(std::in_place, params.grammar, std::move(trie));
 }
 
 // The element type of the KV rows for SessionOptions::kv_type; nullopt if unknown.
@@ -87,6 +96,8 @@ struct Session::Impl {
   std::vector<float> logits;
   bool has_logits = false;
   Sampler sampler;
+  std::optional<grammar::GrammarConstraint> grammar;  // the sampler's grammar state
+  grammar::TokenMask mask;                            // scratch for Sample()
   const int32_t n_sampleable;
   // mutable: cancelling is not a change of the session's state, and any thread may do it.
   mutable Cancellation cancellation;
@@ -129,8 +140,11 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Create(const Model& model,
                                          kv_bytes, " bytes, more than max_kv_bytes ",
                                          options.max_kv_bytes));
   }
+  EMBER_ASSIGN_OR_RETURN(std::optional<grammar::GrammarConstraint> constraint,
+                         ConstraintFor(model, options.sampler));
   auto impl = std::make_unique<Impl>(model, options, n_ctx, n_batch, windowed, capacity,
                                      *kv_type);
+  impl->grammar = std::move(constraint);
   try {
     impl->logits.resize(static_cast<size_t>(c.n_vocab));
     if (options.n_threads > 1) impl->pool = std::make_unique<ThreadPool>(options.n_threads);
@@ -282,7 +296,32 @@ absl::Status Session::DropLast(int32_t n) {
 absl::StatusOr<int32_t> Session::Sample() {
   Impl& s = *impl_;
   if (!s.has_logits) return absl::FailedPreconditionError("nothing has been evaluated yet");
-  return s.sampler.Sample(s.logits, s.n_sampleable, s.tokens);
+  if (!s.grammar.has_value()) return s.sampler.Sample(s.logits, s.n_sampleable, s.tokens);
+  s.grammar->ComputeMask(&s.mask);
+  // The mask may be wider than what a sampler can pick; only the pickable part counts.
+  bool any = false;
+  const size_t n_words = (static_cast<size_t>(s.n_sampleable) + 63) / 64;
+  for (size_t w = 0; w < n_words && w < s.mask.words.size() && !any; ++w) {
+    uint64_t bits = s.mask.words[w];
+    if (w + 1 == n_words && s.n_sampleable % 64 != 0) bits &= (uint64_t{1} << (s.n_sampleable % 64)) - 1;
+    any = bits != 0;
+  }
+  if (!any) {
+    return absl::FailedPreconditionError(
+        s.grammar->IsComplete() ? "the grammar is complete: no token may follow"
+                                : "the grammar allows no token of this vocabulary here");
+  }
+  const int32_t token = s.sampler.Sample(s.logits, s.n_sampleable, s.tokens, s.mask.words);
+  // The mask came from this very state, so Accept cannot refuse; if it did, the engine
+  // would be broken, and saying so beats returning a token the grammar does not allow.
+  absl::Status accepted = s.grammar->Accept(token);
+  if (!accepted.ok()) return absl::InternalError(absl::StrCat("grammar mask and state disagree: ", accepted.message()));
+  return token;
+}
+
+grammar::GrammarConstraint* Session::grammar() { return impl_->grammar ? &*impl_->grammar : nullptr; }
+const grammar::GrammarConstraint* Session::grammar() const {
+  return impl_->grammar ? &*impl_->grammar : nullptr;
 }
 
 int32_t Session::n_sampleable() const { return impl_->n_sampleable; }
@@ -290,7 +329,10 @@ Sampler& Session::sampler() { return impl_->sampler; }
 
 absl::Status Session::SetSampler(const SamplerParams& params) {
   EMBER_RETURN_IF_ERROR(ValidateSamplerFor(impl_->model, params));
+  EMBER_ASSIGN_OR_RETURN(std::optional<grammar::GrammarConstraint> constraint,
+                         ConstraintFor(impl_->model, params));
   impl_->sampler = Sampler(params);
+  impl_->grammar = std::move(constraint);
   return absl::OkStatus();
 }
 const Sampler& Session::sampler() const { return impl_->sampler; }
@@ -313,6 +355,7 @@ void Session::Reset() {
   impl_->kv_first_held = 0;
   impl_->has_logits = false;
   impl_->sampler.Reset();
+  if (impl_->grammar) impl_->grammar->Reset();
 }
 
 const SessionOptions& Session::options() const { return impl_->options; }
@@ -353,6 +396,7 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Clone() const {
   d.logits = s.logits;
   d.has_logits = s.has_logits;
   d.sampler = s.sampler;  // parameters and RNG position: the fork samples as the original would
+  d.grammar = s.grammar;  // and from the same point of its grammar
   return copy;
 }
 

@@ -19,6 +19,9 @@
 namespace ember {
 
 struct KvRows;  // lib/model/forward.h
+namespace grammar {
+class GrammarConstraint;  // lib/grammar/grammar_constraint.h
+}
 
 // Element type of the KV cache. F32 is exact; F16/BF16 halve KV memory and bandwidth.
 enum class KvType { kF32 = 0, kF16 = 1, kBF16 = 2 };
@@ -56,16 +59,27 @@ class Session {
 
   // Picks the next token from last_logits() with the session's sampler, among the ids a
   // sampler may pick (n_sampleable()); the context so far feeds the repetition penalty.
-  // FailedPreconditionError (a state error) if nothing has been evaluated yet.
+  // With a grammar (SamplerParams::grammar) only the ids the grammar state allows are
+  // candidates, and the state then follows the picked id (see grammar()).
+  // FailedPreconditionError (a state error) if nothing has been evaluated yet, or if the
+  // grammar allows no token (it has ended: EOS was picked, or it is complete with no EOS
+  // in the vocabulary; or no token of the vocabulary spells any continuation).
   absl::StatusOr<int32_t> Sample();
+  // The parse state of the sampler's grammar, null without one. It follows the ids Sample()
+  // returns (not the ids evaluated), starts empty when the session is created, Reset(), or
+  // given a sampler, and generation (lib/runtime/generator.h) empties it at the start of
+  // each call: a grammar constrains each generation's output from its start.
+  grammar::GrammarConstraint* grammar();
+  const grammar::GrammarConstraint* grammar() const;
   // min(n_vocab, the tokenizer's sampleable ids): output rows past the tokenizer's real
   // tokens (padding) are never sampled.
   int32_t n_sampleable() const;
   Sampler& sampler();
   const Sampler& sampler() const;
-  // Replaces the sampler (a fresh random sequence from params.seed, no completion counts);
-  // the tokens and KV cache stay. Errors (the session is then unchanged): those of
-  // ValidateSamplerParams, InvalidTokenError for a logit-bias id >= n_vocab.
+  // Replaces the sampler (a fresh random sequence from params.seed, no completion counts,
+  // an empty grammar state); the tokens and KV cache stay. Errors (the session is then
+  // unchanged): those of ValidateSamplerParams, InvalidTokenError for a logit-bias id >=
+  // n_vocab, OutOfMemoryError if the vocabulary trie of a grammar cannot be built.
   absl::Status SetSampler(const SamplerParams& params);
   // Stops the running Eval/generation from another thread (see cancellation.h).
   Cancellation& cancellation() const;
@@ -87,7 +101,8 @@ class Session {
   // sliding-window session, the ring slots beyond the window (older rows are overwritten).
   int32_t max_drop() const;
 
-  // Forgets every token and restarts the sampler's random sequence from its seed.
+  // Forgets every token, restarts the sampler's random sequence from its seed and empties
+  // the grammar state.
   void Reset();
 
   const Model& model() const;

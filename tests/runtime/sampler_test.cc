@@ -1,6 +1,7 @@
 #include "lib/runtime/sampler.h"
 
 #include <cmath>
+#include <cstdint>
 #include <map>
 #include <vector>
 
@@ -218,6 +219,33 @@ TEST(SamplerAdjustmentTest, Validation) {
   NormalizeLogitBias(&p.logit_bias);
   ASSERT_EQ(p.logit_bias.size(), 2u);
   EXPECT_EQ(p.logit_bias[0].token, 2);
+}
+
+}  // namespace
+}  // namespace ember
+
+namespace ember {
+namespace {
+
+// The allowed set is a hard constraint: even NaN, -infinity or a -infinity bias on every
+// allowed id cannot push the pick outside it, at any temperature.
+TEST(SamplerMaskTest, PicksOnlyAllowedIdsWhateverTheLogits) {
+  const std::vector<float> logits = {9.0f, NAN, -INFINITY, 5.0f, 1.0f, 8.0f};
+  const std::vector<uint64_t> allowed = {(uint64_t{1} << 1) | (uint64_t{1} << 2) | (uint64_t{1} << 4)};
+  for (float t : {0.0f, 0.7f, 1.5f}) {
+    for (uint64_t seed = 0; seed < 20; ++seed) {
+      SamplerParams p;
+      p.temperature = t;
+      p.seed = seed;
+      p.logit_bias = {{4, -INFINITY}};
+      Sampler s(p);
+      const int32_t id = s.Sample(logits, 6, {}, allowed);
+      EXPECT_TRUE(id == 1 || id == 2 || id == 4) << id;
+    }
+  }
+  SamplerParams greedy;
+  Sampler g(greedy);
+  EXPECT_EQ(g.Sample(logits, 6, {}, allowed), 4);  // the largest allowed logit
 }
 
 }  // namespace
