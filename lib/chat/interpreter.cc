@@ -218,7 +218,7 @@ absl::Status Interpreter::Tick(uint64_t n) {
     return absl::InvalidArgumentError(absl::StrCat("render limit: more than ", limits_.max_loop_iterations, " loop iterations"));
   }
   ticks_ += n;
-  if (ticks_ >= 256) {
+  if (ticks_ >= 16) {
     ticks_ = 0;
     if (absl::Now() > deadline_) {
       return absl::InvalidArgumentError(absl::StrCat("render limit: took longer than ", absl::FormatDuration(limits_.max_time)));
@@ -310,7 +310,7 @@ absl::Status Interpreter::RenderStmtInner(const Stmt& s, const ScopePtr& scope, 
     case Stmt::Kind::kOutput: {
       EMBER_ASSIGN_OR_RETURN(Value v, Eval(*s.expr, scope));
       if (v.is_string()) return Append(out, v.str());
-      return Append(out, PyStr(v));
+      return Append(out, PyStr(v, limits_.max_output_bytes));
     }
     case Stmt::Kind::kIf:
       for (const auto& [cond, body] : s.branches) {
@@ -339,7 +339,7 @@ absl::Status Interpreter::RenderStmtInner(const Stmt& s, const ScopePtr& scope, 
         EMBER_ASSIGN_OR_RETURN(v, EvalFilterChain(*s.expr, scope, &v));
       }
       if (s.kind == Stmt::Kind::kSetBlock) return Assign(s.target, v, scope);
-      return Append(out, PyStr(v));
+      return Append(out, PyStr(v, limits_.max_output_bytes));
     }
     case Stmt::Kind::kMacro: {
       auto macro = std::make_shared<MacroObject>(s.name, &s.params, &s.body, scope);
