@@ -113,6 +113,7 @@ absl::StatusOr<Value> FBatch(Interpreter& interp, const Value& v, Args& a) {
   }
   if (!cur.empty()) {
     if (const Value* fill = b.Get(1); fill != nullptr && !fill->is_none()) {
+      EMBER_RETURN_IF_ERROR(interp.CheckListSize(static_cast<size_t>(n)));
       while (static_cast<int64_t>(cur.size()) < n) cur.push_back(*fill);
     }
     out.push_back(Value::List(std::move(cur)));
@@ -259,6 +260,7 @@ absl::StatusOr<Value> FIndent(Interpreter& interp, const Value& v, Args& a) {
     for (size_t i = 0; i < lines.size(); ++i) {
       if (i) rv += "\n" + indention;
       rv += lines[i];
+      EMBER_RETURN_IF_ERROR(interp.CheckStringSize(rv.size()));
     }
   } else {
     rv = lines.empty() ? "" : lines[0];
@@ -482,6 +484,7 @@ absl::StatusOr<Value> FRound(Interpreter&, const Value& v, Args& a) {
   if (precision < -300 || precision > 300) return Value::Float(v.as_float());
   const double scale = std::pow(10.0, static_cast<double>(precision));
   const double x = v.as_float() * scale;
+  if (!std::isfinite(x) || scale == 0) return Value::Float(v.as_float());
   double r;
   if (method == "common") {
     r = std::nearbyint(x);  // Python's round() rounds half to even
@@ -579,7 +582,7 @@ absl::StatusOr<Value> FTitle(Interpreter&, const Value& v, Args& a) {
   return Value::String(FromCodePoints(out), sv.safe());
 }
 
-absl::StatusOr<Value> FToJson(Interpreter&, const Value& v, Args& a) {
+absl::StatusOr<Value> FToJson(Interpreter& interp, const Value& v, Args& a) {
   EMBER_ASSIGN_OR_RETURN(BoundArgs b, BoundArgs::Bind("tojson", a, {"ensure_ascii", "indent", "separators", "sort_keys"}));
   JsonDumpOptions o;
   o.ensure_ascii = b.Get(0) && b.Get(0)->Truthy();
@@ -601,6 +604,7 @@ absl::StatusOr<Value> FToJson(Interpreter&, const Value& v, Args& a) {
     o.key_separator = seps->items()[1].str();
   }
   o.sort_keys = b.Get(3) && b.Get(3)->Truthy();
+  o.max_bytes = interp.limits().max_output_bytes;
   EMBER_ASSIGN_OR_RETURN(std::string s, PyJsonDumps(v, o));
   return Value::String(std::move(s));
 }
@@ -623,6 +627,9 @@ absl::StatusOr<Value> FTruncate(Interpreter&, const Value& v, Args& a) {
   const bool killwords = b.Get(1) && b.Get(1)->Truthy();
   std::string end = b.Get(2) ? PyStr(*b.Get(2)) : "...";
   EMBER_ASSIGN_OR_RETURN(int64_t leeway, IntArg(b.Get(3) && !b.Get(3)->is_none() ? b.Get(3) : nullptr, 5, "leeway"));
+  if (leeway < 0) return absl::InvalidArgumentError("expected leeway >= 0");
+  length = std::min<int64_t>(length, int64_t{1} << 40);
+  leeway = std::min<int64_t>(leeway, int64_t{1} << 40);
   std::u32string s = ToCodePoints(PyStr(v));
   const int64_t end_len = static_cast<int64_t>(CodePointLength(end));
   if (length < end_len) return absl::InvalidArgumentError("expected length >= " + std::to_string(end_len));

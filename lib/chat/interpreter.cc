@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/base/attributes.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "lib/base/errors.h"
@@ -218,7 +219,7 @@ absl::Status Interpreter::Tick(uint64_t n) {
     return absl::InvalidArgumentError(absl::StrCat("render limit: more than ", limits_.max_loop_iterations, " loop iterations"));
   }
   ticks_ += n;
-  if (ticks_ >= 256) {
+  if (ticks_ >= 16) {
     ticks_ = 0;
     if (absl::Now() > deadline_) {
       return absl::InvalidArgumentError(absl::StrCat("render limit: took longer than ", absl::FormatDuration(limits_.max_time)));
@@ -310,7 +311,7 @@ absl::Status Interpreter::RenderStmtInner(const Stmt& s, const ScopePtr& scope, 
     case Stmt::Kind::kOutput: {
       EMBER_ASSIGN_OR_RETURN(Value v, Eval(*s.expr, scope));
       if (v.is_string()) return Append(out, v.str());
-      return Append(out, PyStr(v));
+      return Append(out, PyStr(v, limits_.max_output_bytes));
     }
     case Stmt::Kind::kIf:
       for (const auto& [cond, body] : s.branches) {
@@ -339,7 +340,7 @@ absl::Status Interpreter::RenderStmtInner(const Stmt& s, const ScopePtr& scope, 
         EMBER_ASSIGN_OR_RETURN(v, EvalFilterChain(*s.expr, scope, &v));
       }
       if (s.kind == Stmt::Kind::kSetBlock) return Assign(s.target, v, scope);
-      return Append(out, PyStr(v));
+      return Append(out, PyStr(v, limits_.max_output_bytes));
     }
     case Stmt::Kind::kMacro: {
       auto macro = std::make_shared<MacroObject>(s.name, &s.params, &s.body, scope);
@@ -583,7 +584,42 @@ absl::StatusOr<Value> Interpreter::EvalInner(const Expr& e, const ScopePtr& scop
     case Expr::Kind::kName:
       return Lookup(e.name, scope);
     case Expr::Kind::kList:
-    case Expr::Kind::kTuple: {
+    case Expr::Kind::kTuple:
+      return EvalSequence(e, scope);
+    case Expr::Kind::kDict:
+      return EvalDict(e, scope);
+    case Expr::Kind::kGetAttr:
+      return EvalGetAttr(e, scope);
+    case Expr::Kind::kGetItem:
+      return EvalGetItem(e, scope);
+    case Expr::Kind::kSlice:
+      return EvalSlice(e, scope);
+    case Expr::Kind::kCall:
+      return EvalCall(e, scope);
+    case Expr::Kind::kFilter:
+      return EvalFilterChain(e, scope, nullptr);
+    case Expr::Kind::kTest:
+      return EvalTest(e, scope);
+    case Expr::Kind::kNot:
+      return EvalNot(e, scope);
+    case Expr::Kind::kNeg:
+    case Expr::Kind::kPos:
+      return EvalSign(e, scope);
+    case Expr::Kind::kBinary:
+      return EvalBinary(e, scope);
+    case Expr::Kind::kAnd:
+      return EvalAnd(e, scope);
+    case Expr::Kind::kOr:
+      return EvalOr(e, scope);
+    case Expr::Kind::kCompare:
+      return EvalCompare(e, scope);
+    case Expr::Kind::kCondition:
+      return EvalCondition(e, scope);
+  }
+  return absl::InternalError("unknown expression");
+}
+
+ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Value> Interpreter::EvalSequence(const Expr& e, const ScopePtr& scope) {
       ValueList items;
       items.reserve(e.items.size());
       for (const ExprPtr& item : e.items) {
@@ -591,8 +627,9 @@ absl::StatusOr<Value> Interpreter::EvalInner(const Expr& e, const ScopePtr& scop
         items.push_back(std::move(v));
       }
       return e.kind == Expr::Kind::kList ? Value::List(std::move(items)) : Value::Tuple(std::move(items));
-    }
-    case Expr::Kind::kDict: {
+}
+
+ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Value> Interpreter::EvalDict(const Expr& e, const ScopePtr& scope) {
       auto dict = std::make_shared<Dict>();
       for (size_t i = 0; i + 1 < e.items.size(); i += 2) {
         EMBER_ASSIGN_OR_RETURN(Value k, Eval(*e.items[i], scope));
@@ -603,17 +640,20 @@ absl::StatusOr<Value> Interpreter::EvalInner(const Expr& e, const ScopePtr& scop
         dict->Set(std::move(k), std::move(v));
       }
       return Value::FromDict(std::move(dict));
-    }
-    case Expr::Kind::kGetAttr: {
+}
+
+ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Value> Interpreter::EvalGetAttr(const Expr& e, const ScopePtr& scope) {
       EMBER_ASSIGN_OR_RETURN(Value obj, Eval(*e.a, scope));
       return GetAttr(obj, e.name);
-    }
-    case Expr::Kind::kGetItem: {
+}
+
+ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Value> Interpreter::EvalGetItem(const Expr& e, const ScopePtr& scope) {
       EMBER_ASSIGN_OR_RETURN(Value obj, Eval(*e.a, scope));
       EMBER_ASSIGN_OR_RETURN(Value key, Eval(*e.b, scope));
       return GetItem(obj, key);
-    }
-    case Expr::Kind::kSlice: {
+}
+
+ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Value> Interpreter::EvalSlice(const Expr& e, const ScopePtr& scope) {
       EMBER_ASSIGN_OR_RETURN(Value obj, Eval(*e.a, scope));
       int64_t bounds[3] = {0, 0, 1};
       bool given[3] = {false, false, false};
@@ -645,49 +685,54 @@ absl::StatusOr<Value> Interpreter::EvalInner(const Expr& e, const ScopePtr& scop
         return obj.is_tuple() ? Value::Tuple(std::move(out)) : Value::List(std::move(out));
       }
       return absl::InvalidArgumentError("'" + obj.TypeName() + "' object is not subscriptable");
-    }
-    case Expr::Kind::kCall: {
+}
+
+ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Value> Interpreter::EvalCall(const Expr& e, const ScopePtr& scope) {
       EMBER_ASSIGN_OR_RETURN(Value callee, Eval(*e.a, scope));
       CallArgs args;
       EMBER_RETURN_IF_ERROR(EvalArgs(e.args, scope, &args));
       EMBER_ASSIGN_OR_RETURN(Value result, CallValue(callee, args));
       if (result.is_string()) EMBER_RETURN_IF_ERROR(CheckStringSize(result.str().size()));
       return result;
-    }
-    case Expr::Kind::kFilter:
-      return EvalFilterChain(e, scope, nullptr);
-    case Expr::Kind::kTest: {
+}
+
+ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Value> Interpreter::EvalTest(const Expr& e, const ScopePtr& scope) {
       EMBER_ASSIGN_OR_RETURN(Value operand, Eval(*e.a, scope));
       CallArgs args;
       EMBER_RETURN_IF_ERROR(EvalArgs(e.args, scope, &args));
       EMBER_ASSIGN_OR_RETURN(bool r, ApplyTest(e.name, operand, args));
       return Value::Bool(r != e.negated);
-    }
-    case Expr::Kind::kNot: {
+}
+
+ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Value> Interpreter::EvalNot(const Expr& e, const ScopePtr& scope) {
       EMBER_ASSIGN_OR_RETURN(Value v, Eval(*e.a, scope));
       return Value::Bool(!v.Truthy());
-    }
-    case Expr::Kind::kNeg:
-    case Expr::Kind::kPos: {
+}
+
+ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Value> Interpreter::EvalSign(const Expr& e, const ScopePtr& scope) {
       EMBER_ASSIGN_OR_RETURN(Value v, Eval(*e.a, scope));
       return Negate(v, e.kind == Expr::Kind::kNeg);
-    }
-    case Expr::Kind::kBinary: {
+}
+
+ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Value> Interpreter::EvalBinary(const Expr& e, const ScopePtr& scope) {
       EMBER_ASSIGN_OR_RETURN(Value a, Eval(*e.a, scope));
       EMBER_ASSIGN_OR_RETURN(Value b, Eval(*e.b, scope));
       return BinaryOp(*this, e.name, a, b);
-    }
-    case Expr::Kind::kAnd: {
+}
+
+ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Value> Interpreter::EvalAnd(const Expr& e, const ScopePtr& scope) {
       EMBER_ASSIGN_OR_RETURN(Value a, Eval(*e.a, scope));
       if (!a.Truthy()) return a;
       return Eval(*e.b, scope);
-    }
-    case Expr::Kind::kOr: {
+}
+
+ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Value> Interpreter::EvalOr(const Expr& e, const ScopePtr& scope) {
       EMBER_ASSIGN_OR_RETURN(Value a, Eval(*e.a, scope));
       if (a.Truthy()) return a;
       return Eval(*e.b, scope);
-    }
-    case Expr::Kind::kCompare: {
+}
+
+ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Value> Interpreter::EvalCompare(const Expr& e, const ScopePtr& scope) {
       EMBER_ASSIGN_OR_RETURN(Value left, Eval(*e.a, scope));
       for (size_t i = 0; i < e.ops.size(); ++i) {
         EMBER_ASSIGN_OR_RETURN(Value right, Eval(*e.items[i], scope));
@@ -696,16 +741,14 @@ absl::StatusOr<Value> Interpreter::EvalInner(const Expr& e, const ScopePtr& scop
         left = std::move(right);
       }
       return Value::Bool(true);
-    }
-    case Expr::Kind::kCondition: {
+}
+
+ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Value> Interpreter::EvalCondition(const Expr& e, const ScopePtr& scope) {
       EMBER_ASSIGN_OR_RETURN(Value c, Eval(*e.a, scope));
       if (c.Truthy()) return Eval(*e.b, scope);
       if (e.c) return Eval(*e.c, scope);
       return Value::Undefined(absl::StrCat("the inline if-expression on line ", e.line,
                                            " evaluated to false and no else section was defined."));
-    }
-  }
-  return absl::InternalError("unknown expression");
 }
 
 }  // namespace ember::chat

@@ -68,6 +68,23 @@ class Interpreter {
  private:
   absl::Status RenderStmtInner(const Stmt& s, const ScopePtr& scope, std::string* out, Flow* flow);
   absl::StatusOr<Value> EvalInner(const Expr& e, const ScopePtr& scope);
+  // The cases of EvalInner, each in its own frame: one frame holding every case's locals
+  // would make each level of expression nesting cost kilobytes of stack.
+  absl::StatusOr<Value> EvalSequence(const Expr& e, const ScopePtr& scope);
+  absl::StatusOr<Value> EvalDict(const Expr& e, const ScopePtr& scope);
+  absl::StatusOr<Value> EvalGetAttr(const Expr& e, const ScopePtr& scope);
+  absl::StatusOr<Value> EvalGetItem(const Expr& e, const ScopePtr& scope);
+  absl::StatusOr<Value> EvalSlice(const Expr& e, const ScopePtr& scope);
+  absl::StatusOr<Value> EvalCall(const Expr& e, const ScopePtr& scope);
+  absl::StatusOr<Value> EvalTest(const Expr& e, const ScopePtr& scope);
+  absl::StatusOr<Value> EvalNot(const Expr& e, const ScopePtr& scope);
+  absl::StatusOr<Value> EvalSign(const Expr& e, const ScopePtr& scope);
+  absl::StatusOr<Value> EvalBinary(const Expr& e, const ScopePtr& scope);
+  absl::StatusOr<Value> EvalAnd(const Expr& e, const ScopePtr& scope);
+  absl::StatusOr<Value> EvalOr(const Expr& e, const ScopePtr& scope);
+  absl::StatusOr<Value> EvalCompare(const Expr& e, const ScopePtr& scope);
+  absl::StatusOr<Value> EvalCondition(const Expr& e, const ScopePtr& scope);
+
   absl::Status RenderStmt(const Stmt& s, const ScopePtr& scope, std::string* out, Flow* flow);
   absl::Status Append(std::string* out, std::string_view text) const;
   absl::StatusOr<Value> EvalFilterChain(const Expr& e, const ScopePtr& scope, const Value* block_text);

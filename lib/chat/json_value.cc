@@ -9,6 +9,7 @@
 #include "lib/base/errors.h"
 #include "lib/chat/py_string.h"
 #include "lib/chat/py_text.h"
+#include "lib/chat/value.h"
 
 namespace ember::chat {
 
@@ -104,6 +105,8 @@ absl::StatusOr<std::string> KeyText(const Value& k) {
 }
 
 absl::Status Dump(const Value& v, const JsonDumpOptions& o, int level, std::string* out) {
+  // Shared sub-values can make the text of a small value astronomically long.
+  if (out->size() > o.max_bytes) return absl::InvalidArgumentError("tojson: the JSON text would be too large");
   auto newline = [&](int lvl) {
     if (!o.indent) return;
     out->push_back('\n');

@@ -23,6 +23,8 @@ struct JsonDumpOptions {
   std::string item_separator = ", ";  // Python's defaults; ",", when indent is set
   std::string key_separator = ": ";
   bool sort_keys = false;
+  // The text is an error past this size (shared sub-values can make it astronomical).
+  size_t max_bytes = size_t{64} << 20;
 };
 
 // json.dumps(value, ...). InvalidArgumentError for values JSON cannot hold (Undefined,

@@ -213,6 +213,7 @@ absl::StatusOr<Value> Pad(Interpreter& interp, const Value& self, CallArgs& a, i
   }
   const int64_t len = static_cast<int64_t>(CodePointLength(self.str()));
   if (width <= len) return self;
+  EMBER_RETURN_IF_ERROR(interp.CheckStringSize(static_cast<size_t>(width)));
   EMBER_RETURN_IF_ERROR(interp.CheckStringSize(static_cast<size_t>(width) * fill.size()));
   const int64_t pad = width - len;
   int64_t left = align < 0 ? 0 : align > 0 ? pad : pad / 2 + (pad & width & 1);

@@ -25,6 +25,7 @@ absl::Status Overflow() { return absl::InvalidArgumentError("integer overflow");
 absl::Status ZeroDivision() { return absl::InvalidArgumentError("division by zero"); }
 
 absl::StatusOr<Value> Repeat(Interpreter& interp, const Value& seq, int64_t n) {
+  if (seq.is_string() ? seq.str().empty() : seq.items().empty()) n = 0;  // nothing to repeat
   if (n <= 0) return seq.is_string() ? Value::String("", seq.safe()) : seq.is_tuple() ? Value::Tuple({}) : Value::List({});
   if (seq.is_string()) {
     if (seq.str().size() != 0 && static_cast<uint64_t>(n) > interp.limits().max_output_bytes / seq.str().size()) {
@@ -143,8 +144,8 @@ std::string HtmlEscape(std::string_view s) {
 
 absl::StatusOr<Value> BinaryOp(Interpreter& interp, std::string_view op, const Value& a, const Value& b) {
   if (op == "~") {
-    std::string s = PyStr(a);
-    std::string t = PyStr(b);
+    std::string s = PyStr(a, interp.limits().max_output_bytes);
+    std::string t = PyStr(b, interp.limits().max_output_bytes);
     EMBER_RETURN_IF_ERROR(interp.CheckStringSize(s.size() + t.size()));
     return Value::String(s + t);
   }
@@ -179,7 +180,10 @@ absl::StatusOr<Value> BinaryOp(Interpreter& interp, std::string_view op, const V
   return TypeError(op, a, b);
 }
 
-absl::StatusOr<bool> PyLess(const Value& a, const Value& b) {
+namespace {
+
+absl::StatusOr<bool> Less(const Value& a, const Value& b, uint64_t* steps) {
+  if (++*steps > kMaxCompareSteps) return absl::InvalidArgumentError("comparison too expensive");
   if (a.is_number() && b.is_number()) {
     if (a.is_float() || b.is_float()) return a.as_float() < b.as_float();
     return a.as_int() < b.as_int();
@@ -189,8 +193,9 @@ absl::StatusOr<bool> PyLess(const Value& a, const Value& b) {
     const ValueList& x = a.items();
     const ValueList& y = b.items();
     for (size_t i = 0; i < x.size() && i < y.size(); ++i) {
-      if (PyEquals(x[i], y[i])) continue;
-      return PyLess(x[i], y[i]);
+      if (PyEqualsWithin(x[i], y[i], steps)) continue;
+      if (*steps > kMaxCompareSteps) return absl::InvalidArgumentError("comparison too expensive");
+      return Less(x[i], y[i], steps);
     }
     return x.size() < y.size();
   }
@@ -198,6 +203,13 @@ absl::StatusOr<bool> PyLess(const Value& a, const Value& b) {
   if (b.is_undefined()) return UndefinedError(b);
   return absl::InvalidArgumentError("'<' not supported between instances of '" + a.TypeName() + "' and '" +
                                     b.TypeName() + "'");
+}
+
+}  // namespace
+
+absl::StatusOr<bool> PyLess(const Value& a, const Value& b) {
+  uint64_t steps = 0;
+  return Less(a, b, &steps);
 }
 
 absl::StatusOr<bool> PyContains(const Value& container, const Value& needle) {
@@ -275,7 +287,9 @@ absl::StatusOr<std::string> PyPercentFormat(const std::string& format, const Val
     while (i < format.size() && format[i] >= '0' && format[i] <= '9' && spec.size() < 8) spec.push_back(format[i++]);
     if (i < format.size() && format[i] == '.') {
       spec.push_back(format[i++]);
-      while (i < format.size() && format[i] >= '0' && format[i] <= '9' && spec.size() < 12) spec.push_back(format[i++]);
+      for (int digits = 0; i < format.size() && format[i] >= '0' && format[i] <= '9' && digits < 3; ++digits) {
+        spec.push_back(format[i++]);
+      }
     }
     if (i >= format.size()) return absl::InvalidArgumentError("incomplete format");
     const char type = format[i];

@@ -73,16 +73,55 @@ std::string PyStringRepr(const std::string& s) {
   return out;
 }
 
-std::string PyStr(const Value& v) {
+namespace {
+
+void AppendRepr(const Value& v, size_t max_bytes, std::string* out) {
+  if (out->size() > max_bytes) return;
+  switch (v.kind()) {
+    case Value::Kind::kList:
+    case Value::Kind::kTuple: {
+      const bool tuple = v.is_tuple();
+      *out += tuple ? "(" : "[";
+      const ValueList& items = v.items();
+      for (size_t i = 0; i < items.size() && out->size() <= max_bytes; ++i) {
+        if (i) *out += ", ";
+        AppendRepr(items[i], max_bytes, out);
+      }
+      if (tuple && items.size() == 1) *out += ",";
+      *out += tuple ? ")" : "]";
+      return;
+    }
+    case Value::Kind::kDict: {
+      *out += "{";
+      bool first = true;
+      for (const auto& [k, val] : v.dict().entries()) {
+        if (out->size() > max_bytes) break;
+        if (!first) *out += ", ";
+        first = false;
+        AppendRepr(k, max_bytes, out);
+        *out += ": ";
+        AppendRepr(val, max_bytes, out);
+      }
+      *out += "}";
+      return;
+    }
+    default:
+      *out += PyRepr(v, max_bytes);
+  }
+}
+
+}  // namespace
+
+std::string PyStr(const Value& v, size_t max_bytes) {
   switch (v.kind()) {
     case Value::Kind::kUndefined: return "";
     case Value::Kind::kString: return v.str();
     case Value::Kind::kObject: return v.object()->Str();
-    default: return PyRepr(v);
+    default: return PyRepr(v, max_bytes);
   }
 }
 
-std::string PyRepr(const Value& v) {
+std::string PyRepr(const Value& v, size_t max_bytes) {
   switch (v.kind()) {
     case Value::Kind::kUndefined: return "Undefined";
     case Value::Kind::kNone: return "None";
@@ -92,27 +131,11 @@ std::string PyRepr(const Value& v) {
     case Value::Kind::kString:
       return v.safe() ? "Markup(" + PyStringRepr(v.str()) + ")" : PyStringRepr(v.str());
     case Value::Kind::kList:
-    case Value::Kind::kTuple: {
-      const bool tuple = v.is_tuple();
-      std::string out = tuple ? "(" : "[";
-      const ValueList& items = v.items();
-      for (size_t i = 0; i < items.size(); ++i) {
-        if (i) out += ", ";
-        out += PyRepr(items[i]);
-      }
-      if (tuple && items.size() == 1) out += ",";
-      out += tuple ? ")" : "]";
-      return out;
-    }
+    case Value::Kind::kTuple:
     case Value::Kind::kDict: {
-      std::string out = "{";
-      bool first = true;
-      for (const auto& [k, val] : v.dict().entries()) {
-        if (!first) out += ", ";
-        first = false;
-        out += PyRepr(k) + ": " + PyRepr(val);
-      }
-      return out + "}";
+      std::string out;
+      AppendRepr(v, max_bytes, &out);
+      return out;
     }
     case Value::Kind::kObject: return v.object()->Str();
     case Value::Kind::kGenerator: return "<generator object>";

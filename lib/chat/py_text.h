@@ -10,8 +10,11 @@
 
 namespace ember::chat {
 
-std::string PyStr(const Value& v);
-std::string PyRepr(const Value& v);
+// Values share sub-values, so the text of a small value can be astronomically long: the
+// result stops growing once it exceeds `max_bytes` (callers that cap sizes then reject it).
+inline constexpr size_t kMaxReprBytes = size_t{64} << 20;
+std::string PyStr(const Value& v, size_t max_bytes = kMaxReprBytes);
+std::string PyRepr(const Value& v, size_t max_bytes = kMaxReprBytes);
 std::string PyFloatRepr(double f);
 // repr() of a str: quotes and escapes as Python does.
 std::string PyStringRepr(const std::string& s);

@@ -135,7 +135,10 @@ absl::Status UndefinedError(const Value& undefined) {
   return absl::InvalidArgumentError(undefined.str().empty() ? std::string("value is undefined") : undefined.str());
 }
 
-bool PyEquals(const Value& a, const Value& b) {
+namespace {
+
+bool Equals(const Value& a, const Value& b, uint64_t* steps) {
+  if (++*steps > kMaxCompareSteps) return false;
   if (a.is_number() && b.is_number()) {
     if (a.is_float() || b.is_float()) return a.as_float() == b.as_float();
     return a.as_int() == b.as_int();
@@ -149,24 +152,36 @@ bool PyEquals(const Value& a, const Value& b) {
     case Value::Kind::kTuple: {
       const ValueList& x = a.items();
       const ValueList& y = b.items();
+      if (&x == &y) return true;
       if (x.size() != y.size()) return false;
       for (size_t i = 0; i < x.size(); ++i) {
-        if (!PyEquals(x[i], y[i])) return false;
+        if (!Equals(x[i], y[i], steps)) return false;
       }
       return true;
     }
     case Value::Kind::kDict: {
+      if (a.dict_ptr() == b.dict_ptr()) return true;
       if (a.dict().size() != b.dict().size()) return false;
       for (const auto& [k, v] : a.dict().entries()) {
         const Value* other = b.dict().Find(k);
-        if (other == nullptr || !PyEquals(v, *other)) return false;
+        if (other == nullptr || !Equals(v, *other, steps)) return false;
       }
       return true;
     }
     case Value::Kind::kObject: return a.object() == b.object();
+    case Value::Kind::kGenerator: return &a.items() == &b.items();
     default: return false;
   }
 }
+
+}  // namespace
+
+bool PyEquals(const Value& a, const Value& b) {
+  uint64_t steps = 0;
+  return Equals(a, b, &steps);
+}
+
+bool PyEqualsWithin(const Value& a, const Value& b, uint64_t* steps) { return Equals(a, b, steps); }
 
 const Value* Dict::Find(const Value& key) const {
   if (key.is_string()) return FindString(key.str());

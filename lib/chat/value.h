@@ -107,7 +107,14 @@ class Value {
 absl::Status UndefinedError(const Value& undefined);
 
 // Python equality (1 == 1.0 == True, element-wise for sequences, order-free for dicts).
+// Containers that share storage are equal at once, as Python's identity shortcut makes
+// them. Values share sub-values freely, so a hostile template can build structures whose
+// element-wise comparison is exponential: past kMaxCompareSteps element comparisons the
+// answer is "not equal" instead of a hang.
+inline constexpr uint64_t kMaxCompareSteps = 1000000;
 bool PyEquals(const Value& a, const Value& b);
+// PyEquals drawing on a budget shared with other comparisons (`*steps` counts up).
+bool PyEqualsWithin(const Value& a, const Value& b, uint64_t* steps);
 
 // An insertion-ordered mapping with Python key equality. String keys are indexed; other
 // keys (rare in templates) are found by a linear scan.

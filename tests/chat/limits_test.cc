@@ -56,6 +56,22 @@ TEST(ChatLimitsTest, OutputSize) {
   ExpectLimit("{{ 'ab'|replace('a', 'x' * 1000) * 2000 }}", limits, "exceed");
 }
 
+TEST(ChatLimitsTest, SharedValuesDoNotExplode) {
+  // Lists share their elements, so a few small steps describe a value whose text or
+  // element-wise comparison is astronomically large; each stops at a cap.
+  RenderLimits limits;
+  limits.max_output_bytes = 1 << 20;
+  const std::string build =
+      "{% set a = range(1000)|list %}{% set b = [a] * 1000 %}{% set c = [b] * 1000 %}"
+      "{% set d = [[range(1000)|list] * 1000] * 1000 %}";
+  ExpectLimit(build + "{{ c }}", limits, "exceed");
+  ExpectLimit(build + "{{ c|tojson }}", limits, "too large");
+  ExpectLimit(build + "{{ c ~ '' }}", limits, "exceed");
+  EXPECT_TRUE(RenderStatus(build + "{{ c == d }}{{ c in [d] }}", limits).ok());
+  ExpectLimit(build + "{{ [c, d]|sort }}", limits, "too expensive");
+  EXPECT_TRUE(RenderStatus("{{ '' * 100000000000 }}{{ [] * 100000000000 }}").ok());
+}
+
 TEST(ChatLimitsTest, ListSize) {
   RenderLimits limits;
   limits.max_list_items = 1 << 16;
