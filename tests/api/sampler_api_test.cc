@@ -65,7 +65,9 @@ TEST_F(SamplerApiTest, SetSamplerKeepsTheContextAndAppliesTheBias) {
   size_t n_vocab = 0;
   ASSERT_EQ(ember_session_logits(session_, &logits, &n_vocab), EMBER_OK);
   for (size_t i = 0; i < n_vocab; ++i) {
-    if (static_cast<int32_t>(i) != greedy) EXPECT_LE(logits[i], logits[second]) << i;
+    if (static_cast<int32_t>(i) != greedy) {
+      EXPECT_LE(logits[i], logits[second]) << i;
+    }
   }
   // A big positive bias makes any token the greedy pick; n = 0 removes the bias again.
   const int32_t favoured[] = {7};

@@ -205,7 +205,9 @@ TEST(SessionTest, CancelMidwayRollsBackWindowedSession) {
     });
     const absl::Status st = s->Eval(tail, nullptr, &cancel);
     canceller.join();
-    if (delay_us < 0) EXPECT_EQ(st.code(), absl::StatusCode::kCancelled) << st;
+    if (delay_us < 0) {
+      EXPECT_EQ(st.code(), absl::StatusCode::kCancelled) << st;
+    }
     if (st.code() == absl::StatusCode::kCancelled) {
       ++cancelled;
       EXPECT_EQ(s->n_past(), 20);
