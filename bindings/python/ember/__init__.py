@@ -16,13 +16,13 @@ from ember._errors import EmberError, Status, lib as _lib, library_path, status_
 from ember._logging import LogLevel, set_log_callback
 from ember._model import Model, WeightFormat
 from ember._native import REQUIRED_VERSION_NUMBER
-from ember._options import Sampler, StopReason
+from ember._options import GrammarKind, Sampler, StopReason
 from ember._session import GenerateResult, KvType, Session
 from ember._stream import TextStream
 
 __all__ = [
     "Chat", "EmberError", "GenerateResult", "KvType", "LogLevel", "Model", "REQUIRED_VERSION_NUMBER",
-    "Sampler", "Session", "Status", "StopReason", "TextStream", "WeightFormat", "apply_chat_template",
+    "GrammarKind", "Sampler", "Session", "Status", "StopReason", "TextStream", "WeightFormat", "apply_chat_template",
     "library_path", "set_log_callback", "status_name", "version", "version_number",
 ]
 __version__ = "0.1.0"

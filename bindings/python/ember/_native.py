@@ -66,6 +66,7 @@ SIGNATURES: Dict[str, Tuple[Optional[type], List[type]]] = {
     "ember_sampler_options_set_presence_penalty": (c_int32, [c_void_p, c_float]),
     "ember_sampler_options_set_frequency_penalty": (c_int32, [c_void_p, c_float]),
     "ember_sampler_options_set_logit_bias": (c_int32, [c_void_p, P(c_int32), P(c_float), c_size]),
+    "ember_sampler_options_set_grammar": (c_int32, [c_void_p, c_int32, c_char_p, c_size]),
     # Session options.
     "ember_session_options_create": (c_int32, [P(c_void_p)]),
     "ember_session_options_free": (None, [c_void_p]),

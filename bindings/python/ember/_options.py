@@ -16,7 +16,9 @@ class Sampler:
     """How a session picks tokens (ember.h, "Sampler options"); the defaults are ember's:
     greedy, every filter and penalty off, seed 0.
 
-    logit_bias maps token ids to a bias added to their logit (-math.inf forbids a token)."""
+    logit_bias maps token ids to a bias added to their logit (-math.inf forbids a token).
+    grammar constrains the output (ember_sampler_options_set_grammar): GBNF text, a JSON
+    Schema (text), or JSON mode; an invalid one raises EmberError when the options are made."""
     temperature: float = 0.0
     top_k: int = 0
     top_p: float = 1.0
@@ -27,6 +29,16 @@ class Sampler:
     frequency_penalty: float = 0.0
     logit_bias: Mapping[int, float] = dataclasses.field(default_factory=dict)
     seed: int = 0
+    grammar_kind: "GrammarKind" = None  # type: ignore[assignment]
+    grammar: str = ""
+
+
+class GrammarKind(enum.IntEnum):
+    """What Sampler.grammar holds (EMBER_GRAMMAR_*)."""
+    NONE = 0
+    GBNF = 1
+    JSON_SCHEMA = 2
+    JSON_OBJECT = 3
 
 
 SAMPLER_FIELDS = frozenset(f.name for f in dataclasses.fields(Sampler))
@@ -49,6 +61,9 @@ def sampler_options(sampler: Sampler) -> Iterator[ctypes.c_void_p]:
         biases = (ctypes.c_float * max(len(ids), 1))(*[sampler.logit_bias[i] for i in ids])
         check(lib.ember_sampler_options_set_logit_bias(options, id_array(ids), biases, len(ids)))
         check(lib.ember_sampler_options_set_seed(options, sampler.seed))
+        if sampler.grammar_kind:
+            text = sampler.grammar.encode("utf-8")
+            check(lib.ember_sampler_options_set_grammar(options, int(sampler.grammar_kind), text, len(text)))
         yield options
     finally:
         lib.ember_sampler_options_free(options)
@@ -64,6 +79,7 @@ class StopReason(enum.IntEnum):
     CANCELLED = 5
     CONTEXT_FULL = 6
     TOKEN = 7
+    GRAMMAR = 8
 
 
 @contextmanager

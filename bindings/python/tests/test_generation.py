@@ -3,6 +3,7 @@ end-of-generation set, the sampler additions (logit bias, presence/frequency pen
 set_sampler), streaming, and token-for-token agreement with the `ember generate` CLI."""
 import math
 import threading
+import json
 import unittest
 
 from _support import STORIES, ember, run_cli
@@ -22,6 +23,31 @@ class GenerationTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.model.close()
+
+    def test_json_schema_grammar_constrains_the_output(self):
+        schema = '{"type":"object","properties":{"n":{"type":"integer"}},"required":["n"],' \
+                 '"additionalProperties":false}'
+        for seed in range(3):
+            sampler = ember.Sampler(temperature=1.0, seed=seed, grammar_kind=ember.GrammarKind.JSON_SCHEMA,
+                                    grammar=schema)
+            with self.model.session(sampler=sampler) as s:
+                r = s.complete(PROMPT, max_tokens=48)
+            if r.stop_reason in (ember.StopReason.GRAMMAR, ember.StopReason.EOS):
+                value = json.loads(r.text)
+                self.assertEqual(list(value), ["n"], r.text)
+                self.assertIsInstance(value["n"], int)
+            else:
+                self.assertEqual(r.stop_reason, ember.StopReason.MAX_TOKENS)
+
+    def test_bad_grammar_raises_with_position(self):
+        with self.assertRaises(ember.EmberError) as e:
+            self.model.session(sampler=ember.Sampler(grammar_kind=ember.GrammarKind.GBNF, grammar="root ::= ("))
+        self.assertEqual(e.exception.status, ember.Status.INVALID_ARGUMENT)
+        self.assertIn("line 1", e.exception.message)
+        with self.assertRaises(ember.EmberError) as e:
+            self.model.session(sampler=ember.Sampler(grammar_kind=ember.GrammarKind.JSON_SCHEMA,
+                                                     grammar='{"type":"string","not":{}}'))
+        self.assertIn("not", e.exception.message)
 
     def test_token_is_eog(self):
         m = self.model
