@@ -5,6 +5,7 @@ import ctypes
 import json
 from typing import Any, Iterable, List, Mapping, Optional, Tuple, Union
 
+from ember._handle import OwnedHandle
 from ember._buffers import read_bytes
 from ember._errors import check, lib
 from ember._model import Model, Text, utf8
@@ -23,7 +24,7 @@ def _model_handle(model: Optional[Model]) -> Optional[ctypes.c_void_p]:
     return model.handle if model is not None else None
 
 
-class Chat:
+class Chat(OwnedHandle):
     """A conversation: an ordered list of (role, content) messages.
 
         with ember.Chat([("system", "Be brief."), ("user", "Hi")]) as chat:
@@ -43,25 +44,10 @@ class Chat:
             else:
                 self.add(*message)
 
-    @property
-    def handle(self) -> ctypes.c_void_p:
-        if not self._handle:
-            raise ValueError("ember: the chat is closed")
-        return self._handle
+    _what = "chat"
 
-    def close(self) -> None:
-        if self._handle:
-            lib.ember_chat_free(self._handle)
-            self._handle = None
-
-    def __enter__(self) -> "Chat":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        self.close()
+    def _free(self, handle: ctypes.c_void_p) -> None:
+        lib.ember_chat_free(handle)
 
     def add(self, role: Text, content: Text) -> None:
         """Appends a message (str, or UTF-8 bytes; invalid UTF-8 raises and adds nothing)."""

@@ -6,6 +6,7 @@ import enum
 import os
 from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Union
 
+from ember._handle import OwnedHandle
 from ember._buffers import id_array, read_bytes, read_ids
 from ember._errors import check, lib
 from ember._logging import LogHandler, LogLevel, make_log_callback
@@ -36,7 +37,7 @@ def tokenize_flags(add_bos: Optional[bool], parse_special: bool) -> int:
     return flags | (_TOKENIZE_PARSE_SPECIAL if parse_special else 0)
 
 
-class Model:
+class Model(OwnedHandle):
     """A loaded model (a GGUF file or a Hugging Face directory). Immutable once loaded: share
     it between threads and sessions freely. Sessions keep their model alive.
 
@@ -62,27 +63,10 @@ class Model:
             lib.ember_model_options_free(options)
         self._handle = handle
 
-    @property
-    def handle(self) -> ctypes.c_void_p:
-        """The ember_model pointer, for calls this binding does not wrap."""
-        if not self._handle:
-            raise ValueError("ember: the model is closed")
-        return self._handle
+    _what = "model"
 
-    def close(self) -> None:
-        """Releases the model (ember defers it while sessions of it exist). Idempotent."""
-        if self._handle:
-            lib.ember_model_free(self._handle)
-            self._handle = None
-
-    def __enter__(self) -> "Model":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        self.close()
+    def _free(self, handle: ctypes.c_void_p) -> None:
+        lib.ember_model_free(handle)
 
     # Facts.
     @property

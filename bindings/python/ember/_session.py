@@ -8,6 +8,7 @@ import enum
 import os
 from typing import Any, Callable, List, Optional, Sequence, Union
 
+from ember._handle import OwnedHandle
 from ember._buffers import id_array, read_bytes, read_ids
 from ember._errors import EmberError, check, last_error, lib
 from ember._model import Model, PathLike, Text, tokenize_flags, utf8
@@ -70,7 +71,7 @@ class _Streamer:
         return result
 
 
-class Session:
+class Session(OwnedHandle):
     """A KV cache plus sampler state on a model. Use it from one thread at a time; only
     cancel() may be called from another thread while a call runs.
 
@@ -114,27 +115,10 @@ class Session:
         session.model, session._handle = model, handle
         return session
 
-    @property
-    def handle(self) -> ctypes.c_void_p:
-        """The ember_session pointer, for calls this binding does not wrap."""
-        if not self._handle:
-            raise ValueError("ember: the session is closed")
-        return self._handle
+    _what = "session"
 
-    def close(self) -> None:
-        """Frees the session. Idempotent."""
-        if self._handle:
-            lib.ember_session_free(self._handle)
-            self._handle = None
-
-    def __enter__(self) -> "Session":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        self.close()
+    def _free(self, handle: ctypes.c_void_p) -> None:
+        lib.ember_session_free(handle)
 
     # Facts.
     @property
