@@ -6,17 +6,12 @@
 #include "ember/ember.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/api_expect.h"
 #include "tests/support/test_support.h"
 
 namespace {
 
 using ::testing::HasSubstr;
-
-#define EXPECT_FAILS_WITH(call, status, needle)                               \
-  do {                                                                        \
-    EXPECT_EQ((call), (status)) << #call;                                     \
-    EXPECT_THAT(std::string(ember_last_error()), HasSubstr(needle)) << #call; \
-  } while (0)
 
 constexpr char kPrompt[] = "Once upon a time";
 
