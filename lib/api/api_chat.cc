@@ -15,23 +15,6 @@ using ember::api::Report;
 
 namespace {
 
-// The model's side of a render: its template, architecture and special-token texts.
-absl::StatusOr<ember::chat::ModelChatInfo> ModelInfo(const ember_model* model) {
-  ember::chat::ModelChatInfo info;
-  info.template_source = model->model->chat_template();
-  info.architecture = model->model->config().arch_name;
-  const ember::Tokenizer& tok = model->model->tokenizer();
-  if (tok.bos() >= 0) {
-    absl::Status st = model->model->TokenText(tok.bos(), false, &info.bos_token);
-    if (!st.ok()) return st;
-  }
-  if (tok.eos() >= 0) {
-    absl::Status st = model->model->TokenText(tok.eos(), false, &info.eos_token);
-    if (!st.ok()) return st;
-  }
-  return info;
-}
-
 // Renders and copies out with the size-query protocol.
 ember_status RenderInto(const char* fn, std::string_view source, const ember::chat::Value& context, char* text,
                         size_t capacity, size_t* text_len) {
@@ -88,7 +71,7 @@ ember_status ember_chat_apply(const ember_model* model, const ember_chat* chat, 
     }
     ember::chat::ModelChatInfo info;
     if (model != nullptr) {
-      auto got = ModelInfo(model);
+      auto got = model->model->ChatInfo();
       if (!got.ok()) return Report(got.status());
       info = std::move(*got);
     }
@@ -112,7 +95,7 @@ ember_status ember_chat_apply_json(const ember_model* model, const char* templat
     }
     ember::chat::ModelChatInfo info;
     if (model != nullptr) {
-      auto got = ModelInfo(model);
+      auto got = model->model->ChatInfo();
       if (!got.ok()) return Report(got.status());
       info = std::move(*got);
     }

@@ -77,4 +77,13 @@ absl::Status Model::TokenText(int32_t id, bool skip_special, std::string* out) c
   return tokenizer_->TokenBytes(id, skip_special, out);
 }
 
+absl::StatusOr<chat::ModelChatInfo> Model::ChatInfo() const {
+  chat::ModelChatInfo info;
+  info.template_source = chat_template_;
+  info.architecture = config_.arch_name;
+  if (tokenizer_->bos() >= 0) EMBER_RETURN_IF_ERROR(TokenText(tokenizer_->bos(), false, &info.bos_token));
+  if (tokenizer_->eos() >= 0) EMBER_RETURN_IF_ERROR(TokenText(tokenizer_->eos(), false, &info.eos_token));
+  return info;
+}
+
 }  // namespace ember

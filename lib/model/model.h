@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "lib/base/log.h"
+#include "lib/chat/chat_apply.h"
 #include "lib/model/config.h"
 #include "lib/tokenizer/tokenizer.h"
 
@@ -54,6 +55,8 @@ class Model {
   bool IsEndOfGeneration(int32_t id) const;
   // Those ids, sorted.
   const std::vector<int32_t>& end_of_generation() const { return end_of_generation_; }
+  // The model's side of a chat render: its template, architecture and BOS/EOS texts.
+  absl::StatusOr<chat::ModelChatInfo> ChatInfo() const;
   // The chat template the model ships (lib/chat/template_source.h), "" if none.
   const std::string& chat_template() const { return chat_template_; }
 
