@@ -81,7 +81,8 @@ http {{
 """)
             self.proc = subprocess.Popen([binary, "-p", prefix, "-e", f"{prefix}/error.log",
                                           "-c", f"{prefix}/nginx.conf"],
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                         start_new_session=True)  # kill() reaches the workers too
             if self._wait_listening():
                 return
             self.proc.wait()
@@ -118,13 +119,20 @@ http {{
         finally:
             conn.close()
 
+    def kill(self):
+        """Master and workers at once (killing only the master would orphan its workers)."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+
     def stop(self):
         self.proc.send_signal(signal.SIGQUIT)  # graceful: finish open requests, then exit
         try:
             code = self.proc.wait(60)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+            self.kill()
             raise
         finally:
             self.proc.stderr.close()
@@ -218,8 +226,7 @@ def main():
         return 0
     finally:
         if nginx is not None:
-            nginx.proc.kill()
-            nginx.proc.wait()
+            nginx.kill()
         for r in replicas:
             if r.proc.poll() is None:
                 r.proc.kill()
