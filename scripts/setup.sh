@@ -16,6 +16,16 @@
 #                       Node.js): the `ember serve` tests drive the server with the official
 #                       OpenAI Node.js client, which npm installs (pinned by
 #                       server/tests/node/package-lock.json) into server/tests/node.
+#   chromium            the `ember serve` chat page test runs the page at `/` in headless
+#                       Chromium, driven over the DevTools protocol by playwright-core (npm,
+#                       locked in server/tests/node; it downloads no browser of its own).
+#   nginx               the two-replica test puts `ember serve` processes behind nginx with
+#                       server/deploy/nginx-ember.conf (docs/deploy.md). Debian's `nginx` is
+#                       the smallest flavour: upstream and proxy are built in (nginx-light only
+#                       adds a module). Like any Debian service package it starts and enables
+#                       the system nginx on port 80 where an init system runs services; the
+#                       test does not use that instance (it runs its own on a free loopback
+#                       port), and `systemctl disable --now nginx` turns it off.
 set -euo pipefail
 
 packages=(
@@ -30,6 +40,8 @@ packages=(
   abigail-tools
   libcpp-httplib-dev
   curl
+  chromium
+  nginx
 )
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   packages+=(nodejs npm)
@@ -47,6 +59,13 @@ else
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
   echo "setup: installing ${missing[*]}"
+  # In scripts/fresh-check.sh's throwaway root no package may start a daemon: it would run
+  # on in the host's network namespace (nginx on port 80) after the root is gone. Debian's
+  # maintainer scripts ask /usr/sbin/policy-rc.d; 101 means "do not start".
+  if [ "${EMBER_IN_FRESH_ROOT:-}" = 1 ] && [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+  fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
