@@ -22,10 +22,8 @@
 #   nginx               the two-replica test puts `ember serve` processes behind nginx with
 #                       server/deploy/nginx-ember.conf (docs/deploy.md). Debian's `nginx` is
 #                       the smallest flavour: upstream and proxy are built in (nginx-light only
-#                       adds a module). Like any Debian service package it starts and enables
-#                       the system nginx on port 80 where an init system runs services; the
-#                       test does not use that instance (it runs its own on a free loopback
-#                       port), and `systemctl disable --now nginx` turns it off.
+#                       adds a module). The test runs its own nginx on a free loopback port;
+#                       setup keeps the package from starting the system one (policy-rc.d).
 set -euo pipefail
 
 packages=(
@@ -59,12 +57,17 @@ else
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
   echo "setup: installing ${missing[*]}"
-  # In scripts/fresh-check.sh's throwaway root no package may start a daemon: it would run
-  # on in the host's network namespace (nginx on port 80) after the root is gone. Debian's
-  # maintainer scripts ask /usr/sbin/policy-rc.d; 101 means "do not start".
-  if [ "${EMBER_IN_FRESH_ROOT:-}" = 1 ] && [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-    chmod 755 /usr/sbin/policy-rc.d
+  # No package this installs may start a daemon: Debian's nginx would start the system
+  # nginx on port 80 (and its configure step fails where that port is taken), and in
+  # scripts/fresh-check.sh's throwaway root it would run on in the host's network after the
+  # root is gone. The tests run their own instances. Maintainer scripts ask
+  # /usr/sbin/policy-rc.d; 101 means "do not start". It is only in place during this install.
+  policy_rc=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    policy_rc=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy_rc" >/dev/null
+    $SUDO chmod 755 "$policy_rc"
+    trap '$SUDO rm -f "$policy_rc"' EXIT
   fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
