@@ -16,6 +16,10 @@
 #                       Node.js): the `ember serve` tests drive the server with the official
 #                       OpenAI Node.js client, which npm installs (pinned by
 #                       server/tests/node/package-lock.json) into server/tests/node.
+#                       bindings/node's tests also need them (koffi, pinned by
+#                       bindings/node/package-lock.json, installed into bindings/node).
+#   golang-go           cgo: builds and tests the Go binding (bindings/go) offline.
+#   cargo               with rustc: builds and tests the Rust binding (bindings/rust) offline.
 set -euo pipefail
 
 packages=(
@@ -30,6 +34,8 @@ packages=(
   abigail-tools
   libcpp-httplib-dev
   curl
+  golang-go   # bindings/go
+  cargo       # bindings/rust (pulls in rustc)
 )
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   packages+=(nodejs npm)
