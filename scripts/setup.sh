@@ -57,11 +57,14 @@ else
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# The OpenAI Node.js client for the `ember serve` tests, exactly as locked. Skipped when
-# the installed tree already matches the lock file.
-node_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/server/tests/node"
-if ! cmp -s "$node_dir/package-lock.json" "$node_dir/node_modules/.ember-installed-lock" 2>/dev/null; then
-  echo "setup: npm ci in server/tests/node"
-  (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error)
-  cp "$node_dir/package-lock.json" "$node_dir/node_modules/.ember-installed-lock"
-fi
+# npm packages, exactly as locked: the OpenAI Node.js client for the `ember serve` tests
+# and koffi for the Node.js binding. Each is skipped when its installed tree already
+# matches its lock file.
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+for node_dir in "$root/server/tests/node" "$root/bindings/node"; do
+  if ! cmp -s "$node_dir/package-lock.json" "$node_dir/node_modules/.ember-installed-lock" 2>/dev/null; then
+    echo "setup: npm ci in ${node_dir#"$root"/}"
+    (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$node_dir/package-lock.json" "$node_dir/node_modules/.ember-installed-lock"
+  fi
+done
