@@ -7,9 +7,10 @@
 // forgotten one). Failures are *Error values carrying the status (named by
 // ember_status_name) and ember_last_error's message.
 //
-// The library is linked with -lember: point the linker at it with CGO_LDFLAGS (for a build
-// tree: CGO_LDFLAGS="-L$BUILD/lib -Wl,-rpath,$BUILD/lib"); a `cmake --install` to a
-// standard prefix needs nothing.
+// The library is linked with -lember: point cgo at it with CGO_LDFLAGS and, for a build
+// tree, at its generated ember/ember_version.h with CGO_CFLAGS (CGO_CFLAGS=-I$BUILD/include
+// CGO_LDFLAGS="-L$BUILD/lib -Wl,-rpath,$BUILD/lib"); a `cmake --install` to a standard
+// prefix needs nothing.
 package ember
 
 /*

@@ -23,9 +23,14 @@ func header(t *testing.T) string {
 	return string(b)
 }
 
-func TestVersionAgreesWithTheHeader(t *testing.T) {
-	if !strings.Contains(header(t), fmt.Sprintf("#define EMBER_VERSION_STRING %q\n", ember.Version())) {
-		t.Errorf("version %s is not the header's", ember.Version())
+func TestVersionIsTheOneOfCMakeLists(t *testing.T) {
+	// project(ember VERSION x.y.z) is the version's one source.
+	cmake, err := os.ReadFile(filepath.Join(sourceRoot(), "CMakeLists.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(cmake), "\nproject(ember VERSION "+ember.Version()+" ") {
+		t.Errorf("version %s is not project(VERSION) of CMakeLists.txt", ember.Version())
 	}
 	var major, minor, patch int
 	if _, err := fmt.Sscanf(ember.Version(), "%d.%d.%d", &major, &minor, &patch); err != nil {

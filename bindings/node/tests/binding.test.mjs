@@ -12,8 +12,11 @@ import { PROMPT, STORIES } from './support.mjs';
 const header = fs.readFileSync(
   path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'include', 'ember', 'ember.h'), 'utf8');
 
-test('version agrees with the header', () => {
-  const [, major, minor, patch] = /EMBER_VERSION_STRING "((\d+)\.(\d+)\.(\d+))"/.exec(header).slice(1);
+const cmakeLists = fs.readFileSync(
+  path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'CMakeLists.txt'), 'utf8');
+
+test('version is project(VERSION) of CMakeLists.txt, the one source', () => {
+  const [major, minor, patch] = /project\(ember VERSION (\d+)\.(\d+)\.(\d+)/.exec(cmakeLists).slice(1);
   assert.equal(ember.version(), `${major}.${minor}.${patch}`);
   assert.equal(ember.versionNumber(), Number(major) * 1000000 + Number(minor) * 1000 + Number(patch));
 });
