@@ -8,20 +8,26 @@
 // that stops reading stops the generation within WINDOW tokens, and a cancel or early stop
 // always reaches a call that is still running.
 import { parentPort, workerData } from 'node:worker_threads';
-import { pointerFromAddress } from './native.js';
+import { C, pointerFromAddress } from './native.js';
 import { runGenerate } from './generate.js';
 import { CANCELLED, CONSUMED, STOP, WINDOW } from './stream_control.js';
 
 const { address, prompt, spec, controlBuffer } = workerData;
 const control = new Int32Array(controlBuffer);
+const session = pointerFromAddress(address);
 let sent = 0;
 try {
-  const result = runGenerate(pointerFromAddress(address), prompt, spec, (token, text) => {
+  const result = runGenerate(session, prompt, spec, (token, text) => {
     parentPort.postMessage({ type: 'piece', token, text });
     sent += 1;
     for (;;) {
       if (Atomics.load(control, STOP) !== 0) return true; // the consumer left: EMBER_STOP_CALLBACK
-      if (Atomics.load(control, CANCELLED) !== 0) return false; // let ember see its cancel flag
+      if (Atomics.load(control, CANCELLED) !== 0) {
+        // Repeat the cancel from inside the running call: one the main thread made before
+        // the call started (during this worker's start-up) found no call and was ignored.
+        C.ember_session_cancel(session);
+        return false;
+      }
       const consumed = Atomics.load(control, CONSUMED);
       if (sent - consumed <= WINDOW) return false;
       Atomics.wait(control, CONSUMED, consumed);

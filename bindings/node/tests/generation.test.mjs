@@ -120,6 +120,21 @@ describe('generation', () => {
     }
   });
 
+  test('cancel() right after stream() cancels, even before the call has started', async () => {
+    const session = model.createSession({ nThreads: 1 });
+    try {
+      const stream = session.stream(PROMPT, { maxTokens: 200, ignoreEos: true });
+      session.cancel(); // the worker is still starting: ember has no running call yet
+      await assert.rejects(stream.completion, (e) => {
+        assert.equal(e.status, Status.CANCELLED);
+        assert.equal(e.completion.nGenerated, 1); // stopped at the first token
+        return true;
+      });
+    } finally {
+      session.close();
+    }
+  });
+
   test('cancel() from the synchronous callback', () => {
     const session = model.createSession({ nThreads: 1 });
     try {
