@@ -43,6 +43,14 @@ test('a failed load throws EmberError with the status name and ember_last_error'
   assert.throws(() => Model.load(notAModel), (e) => e.status === Status.INVALID_MODEL && e.detail.length > 0);
 });
 
+test('index.d.ts declares every export of index.js', () => {
+  const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+  const declarations = fs.readFileSync(path.join(dir, 'index.d.ts'), 'utf8');
+  for (const name of Object.keys(ember)) {
+    assert.match(declarations, new RegExp(`export declare (const|function|class) ${name}\\b`), name);
+  }
+});
+
 describe('model', () => {
   let model;
   before(() => { model = Model.load(STORIES); });
