@@ -59,7 +59,7 @@ pub struct Model {
     handle: Arc<ModelHandle>,
 }
 
-fn path_to_cstring(path: &Path) -> Result<CString> {
+pub(crate) fn path_to_cstring(path: &Path) -> Result<CString> {
     let text = path
         .to_str()
         .ok_or_else(|| Error::new(Status::INVALID_ARGUMENT, format!("path {:?} is not UTF-8", path)))?;
@@ -217,6 +217,41 @@ impl Model {
                     source,
                     source_len,
                     add_generation_prompt as u32,
+                    text.as_mut_ptr().cast(),
+                    text.len(),
+                    &mut needed,
+                )
+            };
+            if status == Status::BUFFER_TOO_SMALL.0 && needed > text.len() {
+                text.resize(needed, 0);
+                continue;
+            }
+            check(status)?;
+            text.truncate(needed);
+            return String::from_utf8(text)
+                .map_err(|_| Error::new(Status::INVALID_UTF8, "the rendered chat is not UTF-8"));
+        }
+    }
+
+    /// Renders a template with a whole JSON context (`messages`, `tools`,
+    /// `add_generation_prompt`, ...); `bos_token`/`eos_token` come from the model unless
+    /// the context has them. `template` None uses the model's own.
+    pub fn apply_chat_json(&self, template: Option<&str>, context_json: &str) -> Result<String> {
+        let (source, source_len) = match template {
+            Some(t) => (t.as_ptr().cast::<c_char>(), t.len()),
+            None => (ptr::null(), 0),
+        };
+        let mut text = vec![0u8; 4096];
+        loop {
+            let mut needed = 0usize;
+            // SAFETY: live model; buffers valid for the lengths given.
+            let status = unsafe {
+                sys::ember_chat_apply_json(
+                    self.ptr(),
+                    source,
+                    source_len,
+                    context_json.as_ptr().cast(),
+                    context_json.len(),
                     text.as_mut_ptr().cast(),
                     text.len(),
                     &mut needed,

@@ -6,12 +6,13 @@ use std::marker::PhantomData;
 use std::ops::ControlFlow;
 use std::os::raw::{c_char, c_void};
 use std::panic::{self, AssertUnwindSafe};
+use std::path::Path;
 use std::ptr::{self, NonNull};
 use std::sync::Arc;
 use std::{slice, str};
 
 use crate::error::{check, Error, Result, Status};
-use crate::model::ModelHandle;
+use crate::model::{path_to_cstring, ModelHandle};
 use crate::options::{GenerateOptions, SamplerOptions};
 use crate::sys;
 
@@ -248,6 +249,26 @@ impl Session {
 
     pub fn load_state(&mut self, state: &[u8]) -> Result<()> {
         check(unsafe { sys::ember_session_state_load(self.ptr(), state.as_ptr().cast(), state.len()) })
+    }
+
+    /// save_state into the file `path`, atomically (the old file stays whole on failure).
+    pub fn save_state_file(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path_to_cstring(path.as_ref())?;
+        check(unsafe { sys::ember_session_state_save_file(self.ptr(), path.as_ptr()) })
+    }
+
+    /// load_state from the file `path`.
+    pub fn load_state_file(&mut self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path_to_cstring(path.as_ref())?;
+        check(unsafe { sys::ember_session_state_load_file(self.ptr(), path.as_ptr()) })
+    }
+
+    /// Makes the session hold exactly `ids`, keeping the longest common prefix and
+    /// evaluating only the rest; returns how many tokens were kept.
+    pub fn eval_reuse(&mut self, ids: &[i32]) -> Result<usize> {
+        let mut reused = 0usize;
+        check(unsafe { sys::ember_session_eval_reuse(self.ptr(), ids.as_ptr(), ids.len(), &mut reused) })?;
+        Ok(reused)
     }
 
     /// Generates, calling `on_piece` for each piece as it comes (return

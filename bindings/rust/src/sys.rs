@@ -176,6 +176,14 @@ extern "C" {
         size: *mut usize,
     ) -> ember_status;
     pub fn ember_session_state_load(session: *mut ember_session, buf: *const c_void, size: usize) -> ember_status;
+    pub fn ember_session_state_save_file(session: *const ember_session, path: *const c_char) -> ember_status;
+    pub fn ember_session_state_load_file(session: *mut ember_session, path: *const c_char) -> ember_status;
+    pub fn ember_session_eval_reuse(
+        session: *mut ember_session,
+        ids: *const i32,
+        n_ids: usize,
+        n_reused: *mut usize,
+    ) -> ember_status;
     pub fn ember_session_clone(src: *const ember_session, out: *mut *mut ember_session) -> ember_status;
     pub fn ember_session_truncate(session: *mut ember_session, n_keep: i32) -> ember_status;
     pub fn ember_session_tokens(
@@ -200,6 +208,16 @@ extern "C" {
         template_source: *const c_char,
         template_len: usize,
         flags: u32,
+        text: *mut c_char,
+        capacity: usize,
+        text_len: *mut usize,
+    ) -> ember_status;
+    pub fn ember_chat_apply_json(
+        model: *const ember_model,
+        template_source: *const c_char,
+        template_len: usize,
+        context_json: *const c_char,
+        json_len: usize,
         text: *mut c_char,
         capacity: usize,
         text_len: *mut usize,

@@ -152,6 +152,31 @@ fn eval_logits_sample_state() {
 }
 
 #[test]
+fn state_files_and_prefix_reuse() {
+    let model = Model::load(stories()).unwrap();
+    let mut session = model.session(&SessionOptions::default()).unwrap();
+    let ids = model.tokenize(PROMPT, tokenize_flags::DEFAULT).unwrap();
+    assert_eq!(session.eval_reuse(&ids).unwrap(), 0);
+    let mut longer = ids.clone();
+    longer.push(session.sample().unwrap());
+    assert_eq!(session.eval_reuse(&longer).unwrap(), ids.len()); // only the new token is evaluated
+    assert_eq!(session.tokens().unwrap(), longer);
+
+    let dir = std::env::temp_dir().join(format!("ember-rust-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("state.bin");
+    session.save_state_file(&file).unwrap();
+    let mut other = model.session(&SessionOptions::default()).unwrap();
+    other.load_state_file(&file).unwrap();
+    assert_eq!(other.tokens().unwrap(), longer);
+    assert_eq!(other.logits().unwrap(), session.logits().unwrap());
+    let missing = other.load_state_file(dir.join("missing.bin")).unwrap_err();
+    assert_eq!(missing.status(), Status::IO);
+    assert!(missing.message().contains("missing.bin"), "{}", missing.message());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn sessions_outlive_the_model_value() {
     let model = Model::load(stories()).unwrap();
     let mut session = model.session(&SessionOptions::default()).unwrap();
@@ -169,4 +194,8 @@ fn chat_template() {
     let messages = [Message::new("user", "héllo")];
     assert_eq!(model.apply_chat(&messages, Some(template), true).unwrap(), "<user>héllo<assistant>");
     assert_eq!(model.apply_chat(&messages, Some(template), false).unwrap(), "<user>héllo");
+    let context = r#"{"messages": [{"role": "user", "content": "hi"}], "add_generation_prompt": true, "who": "x"}"#;
+    let json_template = "{{ bos_token }}{{ messages[0].content }}/{{ who }}{% if add_generation_prompt %}>{% endif %}";
+    assert_eq!(model.apply_chat_json(Some(json_template), context).unwrap(), "<s>hi/x>");
+    assert_eq!(model.apply_chat_json(Some(json_template), "[]").unwrap_err().status(), Status::INVALID_ARGUMENT);
 }
