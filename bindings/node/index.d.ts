@@ -99,6 +99,7 @@ export declare class Model {
   detokenizeBytes(tokens: number[], options?: { skipSpecial?: boolean }): Buffer;
   detokenize(tokens: number[], options?: { skipSpecial?: boolean }): string;
   applyChat(messages: ChatMessage[], options?: { addGenerationPrompt?: boolean; template?: string | null }): string;
+  applyChatJson(context: object, options?: { template?: string | null }): string;
   createSession(options?: SessionOptions): Session;
   close(): void;
 }
@@ -121,6 +122,9 @@ export declare class Session {
   clone(): Session;
   saveState(): Buffer;
   loadState(bytes: Uint8Array): void;
+  saveStateFile(path: string): void;
+  loadStateFile(path: string): void;
+  evalReuse(tokens: number[]): number;
   generateSync(prompt: string, options?: GenerateOptions, onToken?: (token: number, text: string) => boolean | void): Completion;
   stream(prompt: string, options?: GenerateOptions): Stream;
   complete(prompt: string, options?: GenerateOptions): Promise<Completion>;

@@ -107,6 +107,20 @@ export class Model extends OwnedHandle {
   }
 
   /**
+   * Renders a template with a whole context (an object: messages, tools,
+   * add_generation_prompt, ...; bos_token/eos_token come from the model unless given).
+   * `template` null uses the model's own.
+   */
+  applyChatJson(context, { template = null } = {}) {
+    const json = utf8(JSON.stringify(context));
+    const source = template === null ? null : utf8(template);
+    const model = this.pointer;
+    const text = twoPass((n) => Buffer.alloc(n), 4096, (buf, cap, n) =>
+      C.ember_chat_apply_json(model, source, source ? source.length : 0, json, json.length, buf, cap, n));
+    return text.toString('utf8');
+  }
+
+  /**
    * A new session. Options: nCtx, nThreads, maxKvBytes, contextShift ({nKeep}), kvType
    * ('f32' | 'f16' | 'bf16'), sampler ({temperature, topK, topP, minP, repeatPenalty,
    * repeatLastN, seed, presencePenalty, frequencyPenalty, logitBias, grammar}).

@@ -92,6 +92,9 @@ const SIGNATURES = [
   // Session state, forks and prefix reuse.
   'int32_t ember_session_state_save(const void *session, _Inout_ uint8_t *buf, size_t capacity, _Out_ size_t *size)',
   'int32_t ember_session_state_load(void *session, const uint8_t *buf, size_t size)',
+  'int32_t ember_session_state_save_file(const void *session, const char *path)',
+  'int32_t ember_session_state_load_file(void *session, const char *path)',
+  'int32_t ember_session_eval_reuse(void *session, const int32_t *ids, size_t n_ids, _Out_ size_t *n_reused)',
   'int32_t ember_session_clone(const void *src, _Out_ void **out)',
   'int32_t ember_session_truncate(void *session, int32_t n_keep)',
   'int32_t ember_session_tokens(const void *session, _Inout_ int32_t *ids, size_t capacity, _Out_ size_t *n_tokens)',
@@ -101,6 +104,8 @@ const SIGNATURES = [
   'int32_t ember_chat_add(void *chat, const uint8_t *role, size_t role_len, const uint8_t *content, size_t content_len)',
   'int32_t ember_chat_apply(const void *model, const void *chat, const uint8_t *template_source, ' +
     'size_t template_len, uint32_t flags, _Inout_ uint8_t *text, size_t capacity, _Out_ size_t *text_len)',
+  'int32_t ember_chat_apply_json(const void *model, const uint8_t *template_source, size_t template_len, ' +
+    'const uint8_t *context_json, size_t json_len, _Inout_ uint8_t *text, size_t capacity, _Out_ size_t *text_len)',
 ];
 
 function libraryNames() {

@@ -163,6 +163,23 @@ export class Session extends OwnedHandle {
 
   loadState(bytes) { check(C.ember_session_state_load(this.#use(), bytes, bytes.length)); }
 
+  /** saveState() into a file, atomically (the old file stays whole on failure). */
+  saveStateFile(path) { check(C.ember_session_state_save_file(this.#use(), path)); }
+
+  /** loadState() from a file. */
+  loadStateFile(path) { check(C.ember_session_state_load_file(this.#use(), path)); }
+
+  /**
+   * Makes the session hold exactly `tokens`, keeping the longest common prefix and
+   * evaluating only the rest; returns how many tokens were kept.
+   */
+  evalReuse(tokens) {
+    const ids = Int32Array.from(tokens);
+    const reused = [0];
+    check(C.ember_session_eval_reuse(this.#use(), ids, ids.length, reused));
+    return Number(reused[0]);
+  }
+
   /**
    * Generates on the calling thread (blocks it). onToken(token, text), if given, is called
    * for each piece and may return true to stop. Options: maxTokens, ignoreEos, stop

@@ -3,6 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ember from '../index.js';
@@ -148,12 +149,40 @@ describe('model', () => {
     }
   });
 
+  test('state files and prefix reuse', () => {
+    const session = model.createSession();
+    const other = model.createSession();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ember-node-test-'));
+    try {
+      const ids = model.tokenize(PROMPT);
+      assert.equal(session.evalReuse(ids), 0);
+      const longer = [...ids, session.sample()];
+      assert.equal(session.evalReuse(longer), ids.length); // only the new token is evaluated
+      assert.deepEqual(session.tokens(), longer);
+      const file = path.join(dir, 'state.bin');
+      session.saveStateFile(file);
+      other.loadStateFile(file);
+      assert.deepEqual(other.tokens(), longer);
+      assert.deepEqual(other.logits(), session.logits());
+      assert.throws(() => other.loadStateFile(path.join(dir, 'missing.bin')),
+                    (e) => e.status === Status.IO && /missing\.bin/.test(e.detail));
+    } finally {
+      session.close();
+      other.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('chat template', () => {
     const template = '{% for m in messages %}<{{ m.role }}>{{ m.content }}{% endfor %}' +
                      '{% if add_generation_prompt %}<assistant>{% endif %}';
     const messages = [{ role: 'user', content: 'héllo' }];
     assert.equal(model.applyChat(messages, { template }), '<user>héllo<assistant>');
     assert.equal(model.applyChat(messages, { template, addGenerationPrompt: false }), '<user>héllo');
+    const jsonTemplate = '{{ bos_token }}{{ messages[0].content }}/{{ who }}{% if add_generation_prompt %}>{% endif %}';
+    const context = { messages: [{ role: 'user', content: 'hi' }], add_generation_prompt: true, who: 'x' };
+    assert.equal(model.applyChatJson(context, { template: jsonTemplate }), '<s>hi/x>');
+    assert.throws(() => model.applyChatJson([], { template: jsonTemplate }), (e) => e.status === Status.INVALID_ARGUMENT);
   });
 });
 
