@@ -236,6 +236,38 @@ func TestModelIsSharedByGoroutines(t *testing.T) {
 	}
 }
 
+func TestStateFilesAndPrefixReuse(t *testing.T) {
+	model := loadStories(t)
+	session := newSession(t, model, ember.SessionOptions{})
+	other := newSession(t, model, ember.SessionOptions{})
+	ids, _ := model.Tokenize(prompt, ember.TokenizeDefault)
+	if reused, err := session.EvalReuse(ids); err != nil || reused != 0 {
+		t.Fatalf("first eval_reuse: %d, %v", reused, err)
+	}
+	next, _ := session.Sample()
+	longer := append(append([]int32{}, ids...), next)
+	if reused, err := session.EvalReuse(longer); err != nil || reused != len(ids) { // only the new token is evaluated
+		t.Fatalf("second eval_reuse: %d, %v", reused, err)
+	}
+	file := filepath.Join(t.TempDir(), "state.bin")
+	if err := session.SaveStateFile(file); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.LoadStateFile(file); err != nil {
+		t.Fatal(err)
+	}
+	held, _ := other.Tokens()
+	a, _ := session.Logits()
+	b, _ := other.Logits()
+	if fmt.Sprint(held) != fmt.Sprint(longer) || fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Errorf("loaded tokens %v, want %v (or other logits)", held, longer)
+	}
+	err := other.LoadStateFile(filepath.Join(t.TempDir(), "missing.bin"))
+	if !ember.IsStatus(err, ember.StatusIO) || !strings.Contains(err.Error(), "missing.bin") {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
 func TestChatTemplate(t *testing.T) {
 	model := loadStories(t)
 	template := "{% for m in messages %}<{{ m.role }}>{{ m.content }}{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}"
@@ -245,5 +277,13 @@ func TestChatTemplate(t *testing.T) {
 	}
 	if text, _ := model.ApplyChat(messages, template, false); text != "<user>héllo" {
 		t.Errorf("chat %q", text)
+	}
+	jsonTemplate := "{{ bos_token }}{{ messages[0].content }}/{{ who }}{% if add_generation_prompt %}>{% endif %}"
+	context := `{"messages": [{"role": "user", "content": "hi"}], "add_generation_prompt": true, "who": "x"}`
+	if text, err := model.ApplyChatJSON(jsonTemplate, context); err != nil || text != "<s>hi/x>" {
+		t.Errorf("chat json %q, %v", text, err)
+	}
+	if _, err := model.ApplyChatJSON(jsonTemplate, "[]"); !ember.IsStatus(err, ember.StatusInvalidArgument) {
+		t.Errorf("a context that is not an object: %v", err)
 	}
 }

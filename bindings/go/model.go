@@ -231,6 +231,33 @@ func (m *Model) ApplyChat(messages []Message, template string, addGenerationProm
 	return string(text[:int(needed)]), nil
 }
 
+// ApplyChatJSON renders a template with a whole JSON context (messages, tools,
+// add_generation_prompt, ...; bos_token/eos_token come from the model unless the context has
+// them). An empty template uses the model's own.
+func (m *Model) ApplyChatJSON(template string, contextJSON string) (string, error) {
+	source, context := []byte(template), []byte(contextJSON)
+	text := make([]byte, 4096)
+	var needed C.size_t
+	err := m.with(func(p *C.ember_model) error {
+		fill := func() error {
+			return call(func() C.ember_status {
+				return C.ember_chat_apply_json(p, bytesPtr(source), C.size_t(len(source)), bytesPtr(context),
+					C.size_t(len(context)), bytesPtr(text), C.size_t(len(text)), &needed)
+			})
+		}
+		err := fill()
+		if IsStatus(err, StatusBufferTooSmall) {
+			text = make([]byte, int(needed))
+			err = fill()
+		}
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return string(text[:int(needed)]), nil
+}
+
 // NewSession creates a session on the model.
 func (m *Model) NewSession(options SessionOptions) (*Session, error) {
 	var ptr *C.ember_session

@@ -80,8 +80,12 @@ func (s *SamplerOptions) build() (*C.ember_sampler_options, error) {
 			return C.ember_sampler_options_set_repeat_penalty(o, C.float(penalty), C.int32_t(lastN))
 		},
 		func() C.ember_status { return C.ember_sampler_options_set_seed(o, C.uint64_t(s.Seed)) },
-		func() C.ember_status { return C.ember_sampler_options_set_presence_penalty(o, C.float(s.PresencePenalty)) },
-		func() C.ember_status { return C.ember_sampler_options_set_frequency_penalty(o, C.float(s.FrequencyPenalty)) },
+		func() C.ember_status {
+			return C.ember_sampler_options_set_presence_penalty(o, C.float(s.PresencePenalty))
+		},
+		func() C.ember_status {
+			return C.ember_sampler_options_set_frequency_penalty(o, C.float(s.FrequencyPenalty))
+		},
 		func() C.ember_status {
 			ids := make([]int32, 0, len(s.LogitBias))
 			biases := make([]float32, 0, len(s.LogitBias))
@@ -226,7 +230,9 @@ func (g *GenerateOptions) build() (*C.ember_generate_options, error) {
 			return C.ember_generate_options_set_max_tokens(o, C.int32_t(g.MaxTokens))
 		},
 		func() C.ember_status { return C.ember_generate_options_set_ignore_eos(o, ignore) },
-		func() C.ember_status { return C.ember_generate_options_set_stop_strings(o, cStops, C.size_t(len(stops))) },
+		func() C.ember_status {
+			return C.ember_generate_options_set_stop_strings(o, cStops, C.size_t(len(stops)))
+		},
 		func() C.ember_status {
 			return C.ember_generate_options_set_stop_tokens(o, int32Ptr(g.StopTokens), C.size_t(len(g.StopTokens)))
 		},

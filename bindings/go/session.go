@@ -1,6 +1,7 @@
 package ember
 
 /*
+#include <stdlib.h>
 #include "ember/ember.h"
 */
 import "C"
@@ -214,6 +215,31 @@ func (s *Session) LoadState(state []byte) error {
 	return s.run(func(p *C.ember_session) C.ember_status {
 		return C.ember_session_state_load(p, unsafe.Pointer(bytesPtr(state)), C.size_t(len(state)))
 	})
+}
+
+// SaveStateFile writes SaveState's bytes to path atomically (the old file stays whole on
+// failure).
+func (s *Session) SaveStateFile(path string) error {
+	cPath := C.CString(path)
+	defer C.free(unsafe.Pointer(cPath))
+	return s.run(func(p *C.ember_session) C.ember_status { return C.ember_session_state_save_file(p, cPath) })
+}
+
+// LoadStateFile restores a state from a file written by SaveStateFile.
+func (s *Session) LoadStateFile(path string) error {
+	cPath := C.CString(path)
+	defer C.free(unsafe.Pointer(cPath))
+	return s.run(func(p *C.ember_session) C.ember_status { return C.ember_session_state_load_file(p, cPath) })
+}
+
+// EvalReuse makes the session hold exactly ids, keeping the longest common prefix and
+// evaluating only the rest; it returns how many tokens were kept.
+func (s *Session) EvalReuse(ids []int32) (int, error) {
+	var reused C.size_t
+	err := s.run(func(p *C.ember_session) C.ember_status {
+		return C.ember_session_eval_reuse(p, int32Ptr(ids), C.size_t(len(ids)), &reused)
+	})
+	return int(reused), err
 }
 
 // stream collects one generation and forwards its pieces to the caller's function. A panic
