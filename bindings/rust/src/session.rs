@@ -106,7 +106,7 @@ impl Canceller {
 /// A session: `Send` (it may move to another thread) but not `Sync` (ember.h: "must be used
 /// by one thread at a time"). To stop it from another thread, use [`Session::canceller`].
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// fn shared<T: Sync>() {}
 /// shared::<ember::Session>();
 /// ```
