@@ -11,8 +11,9 @@ install(TARGETS ember ember_static EXPORT emberTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-# ember.h (C99) and ember.hpp (header-only C++17 wrappers).
+# ember.h (C99), ember.hpp (header-only C++17 wrappers) and the generated ember_version.h.
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/ember DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(FILES ${EMBER_GENERATED_INCLUDE_DIR}/ember/ember_version.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ember)
 if(TARGET ember_cli)
   install(TARGETS ember_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()

@@ -16,6 +16,8 @@
 #                       Node.js): the `ember serve` tests drive the server with the official
 #                       OpenAI Node.js client, which npm installs (pinned by
 #                       server/tests/node/package-lock.json) into server/tests/node.
+#                       bindings/node's tests also need them (koffi, pinned by
+#                       bindings/node/package-lock.json, installed into bindings/node).
 #   chromium            the `ember serve` chat page test runs the page at `/` in headless
 #                       Chromium, driven over the DevTools protocol by playwright-core (npm,
 #                       locked in server/tests/node; it downloads no browser of its own).
@@ -24,6 +26,8 @@
 #                       the smallest flavour: upstream and proxy are built in (nginx-light only
 #                       adds a module). The test runs its own nginx on a free loopback port;
 #                       setup keeps the package from starting the system one (policy-rc.d).
+#   golang-go           cgo: builds and tests the Go binding (bindings/go) offline.
+#   cargo               with rustc: builds and tests the Rust binding (bindings/rust) offline.
 set -euo pipefail
 
 packages=(
@@ -40,6 +44,8 @@ packages=(
   curl
   chromium
   nginx
+  golang-go   # bindings/go
+  cargo       # bindings/rust (pulls in rustc)
 )
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   packages+=(nodejs npm)
@@ -73,11 +79,14 @@ else
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# The OpenAI Node.js client for the `ember serve` tests, exactly as locked. Skipped when
-# the installed tree already matches the lock file.
-node_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/server/tests/node"
-if ! cmp -s "$node_dir/package-lock.json" "$node_dir/node_modules/.ember-installed-lock" 2>/dev/null; then
-  echo "setup: npm ci in server/tests/node"
-  (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error)
-  cp "$node_dir/package-lock.json" "$node_dir/node_modules/.ember-installed-lock"
-fi
+# npm packages, exactly as locked: the OpenAI Node.js client for the `ember serve` tests
+# and koffi for the Node.js binding. Each is skipped when its installed tree already
+# matches its lock file.
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+for node_dir in "$root/server/tests/node" "$root/bindings/node"; do
+  if ! cmp -s "$node_dir/package-lock.json" "$node_dir/node_modules/.ember-installed-lock" 2>/dev/null; then
+    echo "setup: npm ci in ${node_dir#"$root"/}"
+    (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$node_dir/package-lock.json" "$node_dir/node_modules/.ember-installed-lock"
+  fi
+done

@@ -84,17 +84,15 @@ extern "C" {
 ** ==================================================================================== */
 
 /*
-** The version of the header the host was compiled against. Compare EMBER_VERSION_NUMBER
-** with ember_version_number() at run time to detect a mismatched shared library. Within one
-** major version the ABI is only ever extended, never changed. (The one source of the version
-** is project(VERSION) in CMakeLists.txt; configuring fails if these lines disagree with it.)
+** The version of the header the host was compiled against: EMBER_VERSION_MAJOR, _MINOR,
+** _PATCH, EMBER_VERSION_STRING ("0.1.0") and EMBER_VERSION_NUMBER (MAJOR*1000000 +
+** MINOR*1000 + PATCH). Compare EMBER_VERSION_NUMBER with ember_version_number() at run time
+** to detect a mismatched shared library. Within one major version the ABI is only ever
+** extended, never changed. The macros are in ember/ember_version.h, which CMake generates
+** from project(VERSION) in CMakeLists.txt (the version's one source) into the build tree's
+** include directory and installs next to this header.
 */
-#define EMBER_VERSION_MAJOR 0
-#define EMBER_VERSION_MINOR 1
-#define EMBER_VERSION_PATCH 0
-#define EMBER_VERSION_STRING "0.1.0"
-/* MAJOR*1000000 + MINOR*1000 + PATCH */
-#define EMBER_VERSION_NUMBER 1000
+#include "ember/ember_version.h"
 
 /*
 ** Returns the library's version as a static string such as "0.1.0". Never NULL; the

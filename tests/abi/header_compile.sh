@@ -3,11 +3,11 @@
 # include/ember/ember.hpp, as C++17, both with -Wall -Wextra -Werror -pedantic; once as a
 # shared-library host and once with EMBER_STATIC. Then checks that ignoring a returned
 # ember_status is rejected under -Werror (EMBER_NODISCARD works).
-# usage: header_compile.sh CC CXX SOURCE_DIR
+# usage: header_compile.sh CC CXX SOURCE_DIR GENERATED_INCLUDE_DIR (ember/ember_version.h)
 set -uo pipefail
-cc="$1" cxx="$2" src="$3"
+cc="$1" cxx="$2" src="$3" generated="$4"
 here="$src/tests/abi"
-flags=(-Wall -Wextra -Werror -pedantic -I"$src/include" -c -o /dev/null)
+flags=(-Wall -Wextra -Werror -pedantic -I"$src/include" -I"$generated" -c -o /dev/null)
 failed=0
 run() { echo "+ $*"; "$@" || failed=1; }
 for def in "" "-DEMBER_STATIC"; do

@@ -16,7 +16,7 @@ step() { echo; echo "== $*"; }
 
 step "cmake --install $build --prefix $prefix"
 cmake --install "$build" --prefix "$prefix" >"$tmp/install.log"
-for f in include/ember/ember.h include/ember/ember.hpp; do test -f "$prefix/$f" || { echo "missing $f"; exit 1; }; done
+for f in include/ember/ember.h include/ember/ember.hpp include/ember/ember_version.h; do test -f "$prefix/$f" || { echo "missing $f"; exit 1; }; done
 pc="$(find "$prefix" -name ember.pc)"
 libdir="$(dirname "$(dirname "$pc")")"
 ls "$libdir"/libember.so.0 "$libdir"/libember.a "$libdir"/cmake/ember/emberConfig.cmake
@@ -31,7 +31,7 @@ step "pkg-config consumer"
 export PKG_CONFIG_PATH="$(dirname "$pc")"
 echo "pkg-config --cflags --libs ember: $(pkg-config --cflags --libs ember)"
 echo "pkg-config --static --cflags --libs ember: $(pkg-config --static --cflags --libs ember)"
-[ "$(pkg-config --modversion ember)" = "$(sed -n 's/^#define EMBER_VERSION_STRING "\(.*\)"/\1/p' "$prefix/include/ember/ember.h")" ]
+[ "$(pkg-config --modversion ember)" = "$(sed -n 's/^#define EMBER_VERSION_STRING "\(.*\)"/\1/p' "$prefix/include/ember/ember_version.h")" ]
 mkdir -p "$tmp/pc"
 for example in "$src"/examples/*.c; do
   name="$(basename "$example" .c)"

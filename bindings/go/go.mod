@@ -1,0 +1,3 @@
+module ember.local/ember
+
+go 1.19
