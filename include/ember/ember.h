@@ -1004,9 +1004,8 @@ typedef struct ember_generator ember_generator;
 ** presence/frequency counts and the grammar state, so the grammar constrains exactly this
 ** generation. `options` (NULL = the defaults of ember_generate_options_create()) is copied;
 ** it may be freed at once. `callback` (may be NULL) receives the generated tokens exactly
-** as with ember_session_generate_ex(), with `user_data`, during ember_generator_step() (and
-** during this call when max_tokens is 0, with nothing to report). The generator is done at
-** once if max_tokens is 0.
+** as with ember_session_generate_ex(), with `user_data`, during ember_generator_step()
+** (never during this call). The generator is done at once if max_tokens is 0.
 ** The caller owns *out (NULL on error) and frees it with ember_generator_free() before
 ** freeing the session. A session has at most one live (not yet freed) generator. While it
 ** lives, the session must not be used by other calls except ember_session_cancel() (which
@@ -1031,9 +1030,9 @@ EMBER_API ember_status ember_generator_create(ember_session *session,
 ** token), evaluates the tokens of all that continue in one batched forward pass, then
 ** calls each one's callback with the text that is ready (or holds it back for stop
 ** strings, as ember_session_generate_ex()). Generators that are done are skipped, so a
-** host may keep passing them. Callbacks run on the calling thread, in the order of
-** `generators`; a callback must not call ember functions on any of these sessions or
-** generators, except ember_session_cancel().
+** host may keep passing them. Callbacks run on the calling thread, during the call; a
+** callback must not call ember functions on any of these sessions or generators, except
+** ember_session_cancel().
 ** statuses[i] receives generator i's status after the call: EMBER_OK while it runs or once
 ** it ended normally; otherwise the error that ended it, at this step or before
 ** (EMBER_ERR_CANCELLED, EMBER_ERR_CONTEXT_FULL, EMBER_ERR_OUT_OF_MEMORY, ...; see
@@ -1052,9 +1051,9 @@ EMBER_API ember_status ember_generator_step(ember_generator *const *generators, 
 
 /* Non-zero once the generation has ended (a stop condition or an error); 1 for NULL. */
 EMBER_API int32_t ember_generator_done(const ember_generator *generator);
-/* Why the generation ended (EMBER_STOP_*, as ember_session_generate_ex()'s *stop_reason);
-** EMBER_STOP_NONE while it runs, when it ended on an error other than a cancel or a full
-** context, and for NULL. */
+/* Why the generation ended: the EMBER_STOP_* value ember_session_generate_ex() would report
+** in *stop_reason (EMBER_STOP_CANCELLED, EMBER_STOP_CONTEXT_FULL for those errors);
+** EMBER_STOP_NONE while it runs and for NULL. */
 EMBER_API int32_t ember_generator_stop_reason(const ember_generator *generator);
 /* Tokens reported to the callback with an id so far: those the session gained after the
 ** prompt. 0 for NULL. */
