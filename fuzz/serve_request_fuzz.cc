@@ -35,7 +35,7 @@ void Check(ember::server::Endpoint endpoint, std::string_view body) {
     if (id < 0) std::abort();
   }
   if (r.include_usage && !r.stream) std::abort();
-  BackendCapabilities caps{.penalties = true, .logit_bias = true, .response_format = true, .n_vocab = 32000};
+  BackendCapabilities caps{.penalties = true, .logit_bias = true, .n_vocab = 32000};
   CheckSupported(r, caps, &error);
   CheckSupported(r, BackendCapabilities{}, &error);
 }

@@ -11,6 +11,7 @@ struct SessionDeleter { void operator()(ember_session* s) const { ember_session_
 struct SamplerDeleter { void operator()(ember_sampler_options* o) const { ember_sampler_options_free(o); } };
 struct SessionOptionsDeleter { void operator()(ember_session_options* o) const { ember_session_options_free(o); } };
 struct GenerateOptionsDeleter { void operator()(ember_generate_options* o) const { ember_generate_options_free(o); } };
+struct GeneratorDeleter { void operator()(ember_generator* g) const { ember_generator_free(g); } };
 
 std::string LastError(const char* what, ember_status status) {
   return std::string(what) + ": " + ember_status_name(status) + ": " + ember_last_error();
@@ -23,6 +24,12 @@ std::string LastError(const char* what, ember_status status) {
 struct Engine::Slot {
   std::unique_ptr<ember_session, SessionDeleter> session;
   std::vector<int32_t> history;  // the tokens the session holds, in order
+  // The running generation (between Start and Finish).
+  std::unique_ptr<ember_generator, GeneratorDeleter> generator;
+  TextSink sink;
+  GenerateResult result;       // prompt and reused tokens
+  ember_status status = EMBER_OK;  // the generation's status after the last step
+  std::string step_error;      // a failed ember_generator_step (never expected)
 };
 
 std::unique_ptr<Engine> Engine::Load(const EngineConfig& config, std::string* error) {
@@ -73,12 +80,35 @@ BackendCapabilities Engine::capabilities() const {
   BackendCapabilities caps;
   caps.penalties = true;
   caps.logit_bias = true;
-  caps.response_format = false;  // TODO(grammar)
   caps.n_vocab = n_vocab_;
   return caps;
 }
 
-bool Engine::SetSampler(Slot& slot, const SamplingParams& sampling, std::string* error) {
+namespace {
+
+// Adds the grammar of `format` to `sampler` (nothing for plain text).
+ember_status SetFormat(ember_sampler_options* sampler, const OutputFormat& format) {
+  if (format.kind == ResponseFormat::kText) return EMBER_OK;
+  const int32_t kind = format.kind == ResponseFormat::kJsonObject ? EMBER_GRAMMAR_JSON_OBJECT : EMBER_GRAMMAR_JSON_SCHEMA;
+  return ember_sampler_options_set_grammar(sampler, kind, format.json_schema.data(), format.json_schema.size());
+}
+
+}  // namespace
+
+bool Engine::CheckFormat(const OutputFormat& format, std::string* error) const {
+  if (format.kind == ResponseFormat::kText) return true;
+  ember_sampler_options* sampler_raw = nullptr;
+  ember_status st = ember_sampler_options_create(&sampler_raw);
+  std::unique_ptr<ember_sampler_options, SamplerDeleter> sampler(sampler_raw);
+  if (st == EMBER_OK) st = SetFormat(sampler_raw, format);
+  if (st != EMBER_OK) {
+    *error = ember_last_error();
+    return false;
+  }
+  return true;
+}
+
+bool Engine::SetSampler(Slot& slot, const SamplingParams& sampling, const OutputFormat& format, std::string* error) {
   // Set on every request, even an unchanged one: it restarts the random sequence from the
   // request's seed and empties the penalties' counts, and keeps the tokens and KV cache.
   ember_sampler_options* sampler_raw = nullptr;
@@ -98,6 +128,7 @@ bool Engine::SetSampler(Slot& slot, const SamplingParams& sampling, std::string*
     }
     st = ember_sampler_options_set_logit_bias(sampler_raw, ids.data(), biases.data(), ids.size());
   }
+  if (st == EMBER_OK) st = SetFormat(sampler_raw, format);
   if (st == EMBER_OK) st = ember_session_set_sampler(slot.session.get(), sampler_raw);
   if (st != EMBER_OK) {
     *error = LastError("sampling options", st);
@@ -207,41 +238,25 @@ size_t Engine::ReusablePrefix(int32_t slot_index, const std::vector<int32_t>& pr
 
 namespace {
 
-// State of one ember_session_generate_ex() call, for its token callback.
-struct GenerationState {
-  const TextSink* sink = nullptr;
-  const std::atomic<bool>* cancel = nullptr;
-  bool cancelled = false;
-};
-
+// ember_generator's token callback; user_data is the slot's TextSink.
 int32_t OnToken(void* user_data, int32_t /*token*/, const char* text, size_t text_len) {
-  auto* state = static_cast<GenerationState*>(user_data);
   // The library holds back text that could still become a stop string, so whatever
   // arrives here is part of the answer.
-  if (text_len > 0) (*state->sink)(std::string_view(text, text_len));
-  if (state->cancel->load(std::memory_order_acquire)) {
-    state->cancelled = true;
-    return 1;
-  }
+  if (text_len > 0) (*static_cast<const TextSink*>(user_data))(std::string_view(text, text_len));
   return 0;
 }
 
 }  // namespace
 
-GenerateResult Engine::Generate(int32_t slot_index, const GenerateParams& params, const TextSink& sink,
-                                const std::atomic<bool>& cancel) {
+bool Engine::Start(int32_t slot_index, const GenerateParams& params, TextSink sink, GenerateResult* result) {
   Slot& slot = *slots_[static_cast<size_t>(slot_index)];
   ember_session* session = slot.session.get();
-  GenerateResult result;
-  result.prompt_tokens = static_cast<int32_t>(params.prompt.size());
+  *result = GenerateResult();
+  result->prompt_tokens = static_cast<int32_t>(params.prompt.size());
   auto fail = [&](std::string message) {
-    result.finish = FinishReason::kError;
-    result.error = std::move(message);
-    return result;
-  };
-  auto cancelled = [&] {
-    result.finish = FinishReason::kCancelled;
-    return result;
+    result->finish = FinishReason::kError;
+    result->error = std::move(message);
+    return false;
   };
   if (params.prompt.empty()) return fail("empty prompt");
   const int32_t room = n_ctx_ - static_cast<int32_t>(params.prompt.size());
@@ -258,38 +273,84 @@ GenerateResult Engine::Generate(int32_t slot_index, const GenerateParams& params
     st = ember_generate_options_set_stop_strings(options_raw, stops.data(), stops.size());
   }
   if (st != EMBER_OK) return fail(LastError("generation options", st));
-  if (!SetSampler(slot, params.sampling, &result.error)) return fail(result.error);
-  if (cancel.load(std::memory_order_acquire)) return cancelled();
+  std::string error;
+  if (!SetSampler(slot, params.sampling, params.format, &error)) return fail(error);
 
   // Keeps the longest common prefix of the slot's KV cache and the prompt; evaluates the rest.
   size_t reused = 0;
   st = ember_session_eval_reuse(session, params.prompt.data(), params.prompt.size(), &reused);
   if (st != EMBER_OK) {
     RememberTokens(slot);  // eval_reuse leaves the session as it was
-    return st == EMBER_ERR_CANCELLED ? cancelled() : fail(LastError("evaluating the prompt", st));
+    if (st != EMBER_ERR_CANCELLED) return fail(LastError("evaluating the prompt", st));
+    result->finish = FinishReason::kCancelled;
+    return false;
   }
-  result.reused_tokens = static_cast<int32_t>(reused);
+  result->reused_tokens = static_cast<int32_t>(reused);
 
-  GenerationState state;
-  state.sink = &sink;
-  state.cancel = &cancel;
-  int32_t n_generated = 0;
-  int32_t stop_reason = EMBER_STOP_NONE;
-  st = ember_session_generate_ex(session, "", 0, EMBER_TOKENIZE_NO_BOS, options_raw, OnToken, &state, &n_generated,
-                                 &stop_reason);
+  slot.sink = std::move(sink);
+  ember_generator* generator = nullptr;
+  st = ember_generator_create(session, options_raw, OnToken, &slot.sink, &generator);
+  if (st != EMBER_OK) {
+    RememberTokens(slot);
+    return fail(LastError("starting the generation", st));
+  }
+  slot.generator.reset(generator);
+  slot.result = *result;
+  slot.status = EMBER_OK;
+  slot.step_error.clear();
+  return true;
+}
+
+void Engine::Step(const std::vector<int32_t>& slot_indices) {
+  std::vector<ember_generator*> generators;
+  generators.reserve(slot_indices.size());
+  for (int32_t i : slot_indices) generators.push_back(slots_[static_cast<size_t>(i)]->generator.get());
+  std::vector<ember_status> statuses(generators.size(), EMBER_OK);
+  const ember_status st = ember_generator_step(generators.data(), generators.size(), statuses.data());
+  for (size_t k = 0; k < slot_indices.size(); ++k) {
+    Slot& slot = *slots_[static_cast<size_t>(slot_indices[k])];
+    // A malformed step touched nothing; end every generation in it rather than spin.
+    if (st != EMBER_OK) slot.step_error = LastError("stepping", st);
+    slot.status = statuses[k];
+  }
+}
+
+bool Engine::Done(int32_t slot_index) const {
+  const Slot& slot = *slots_[static_cast<size_t>(slot_index)];
+  return !slot.step_error.empty() || ember_generator_done(slot.generator.get());
+}
+
+GenerateResult Engine::Finish(int32_t slot_index, bool cancelled) {
+  Slot& slot = *slots_[static_cast<size_t>(slot_index)];
+  ember_generator* g = slot.generator.get();
+  GenerateResult result = slot.result;
+  result.completion_tokens = ember_generator_n_generated(g);
+  const int32_t stop_reason = ember_generator_stop_reason(g);
+  const bool done = ember_generator_done(g) != 0;
+  const std::string message = ember_generator_error(g);
+  slot.generator.reset();  // an unfinished generation just stops; the session keeps its tokens
+  slot.sink = nullptr;
   RememberTokens(slot);
-  result.completion_tokens = n_generated;
-  if (st == EMBER_ERR_CANCELLED || state.cancelled) return cancelled();
-  if (st != EMBER_OK && st != EMBER_ERR_CONTEXT_FULL) return fail(LastError("generating", st));
-  // OpenAI's finish reasons: "length" when a token limit ended the answer, else "stop".
-  result.finish = stop_reason == EMBER_STOP_MAX_TOKENS || stop_reason == EMBER_STOP_CONTEXT_FULL
-                      ? FinishReason::kLength
-                      : FinishReason::kStop;
+  if (!slot.step_error.empty()) {
+    result.finish = FinishReason::kError;
+    result.error = slot.step_error;
+  } else if ((cancelled && !done) || slot.status == EMBER_ERR_CANCELLED) {
+    result.finish = FinishReason::kCancelled;
+  } else if (slot.status != EMBER_OK && slot.status != EMBER_ERR_CONTEXT_FULL) {
+    result.finish = FinishReason::kError;
+    result.error = std::string("generating: ") + ember_status_name(slot.status) + ": " + message;
+  } else {
+    // OpenAI's finish reasons: "length" when a token limit ended the answer, else "stop".
+    result.finish = stop_reason == EMBER_STOP_MAX_TOKENS || stop_reason == EMBER_STOP_CONTEXT_FULL
+                        ? FinishReason::kLength
+                        : FinishReason::kStop;
+  }
   return result;
 }
 
 void Engine::Cancel(int32_t slot_index) {
-  // Sessions are created in Load() and never replaced, so no lock is needed here.
+  // Sessions are created in Load() and never replaced, so no lock is needed here. A live
+  // generator counts as a running call: it ends at its next step.
   (void)ember_session_cancel(slots_[static_cast<size_t>(slot_index)]->session.get());
 }
 

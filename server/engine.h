@@ -4,16 +4,14 @@
 // of how generation is done, so the backend can move to new library functions in one place.
 //
 // Per request a slot's session gets the request's sampler (ember_session_set_sampler: the KV
-// cache stays), re-evaluates only what its KV cache does not already hold
-// (ember_session_eval_reuse: longest common prefix), and generates with the library's stop
-// strings, end-of-generation set and stop reasons (ember_session_generate_ex).
-//
-// What waits for library functions that are being added:
-//   TODO(grammar): response_format needs ember_sampler_options_set_grammar with
-//     EMBER_GRAMMAR_JSON_OBJECT / EMBER_GRAMMAR_JSON_SCHEMA (issue 11); until then
-//     capabilities().response_format is false and such requests get a 400.
-//   TODO(batch): slots decode independently on their own threads; continuous batching needs
-//     ember_session_eval_batch (one forward per step over all active slots).
+// cache stays; with response_format, its JSON grammar), re-evaluates only what its KV cache
+// does not already hold (ember_session_eval_reuse: longest common prefix), and starts a
+// stepped generation (ember_generator_create) with the library's stop strings,
+// end-of-generation set and stop reasons. Continuous batching: Step() advances the
+// generations of all active slots by one token with one ember_generator_step, which
+// evaluates them in one batched forward pass; a slot joins (Start) or leaves (Finish)
+// between steps. The library gives every session the same logits in a batch as alone, so a
+// request's text does not depend on what else runs.
 #ifndef EMBER_SERVER_ENGINE_H_
 #define EMBER_SERVER_ENGINE_H_
 
@@ -48,10 +46,18 @@ struct SamplingParams {
   bool operator==(const SamplingParams&) const = default;
 };
 
+// Constrained output (OpenAI's response_format), as an ember grammar.
+struct OutputFormat {
+  ResponseFormat kind = ResponseFormat::kText;
+  std::string json_schema;  // for kJsonSchema
+  bool operator==(const OutputFormat&) const = default;
+};
+
 struct GenerateParams {
   std::vector<int32_t> prompt;  // the whole prompt, as tokens
   int32_t max_tokens = 0;       // > 0; the engine also stops at the end of the context
   SamplingParams sampling;
+  OutputFormat format;
   std::vector<std::string> stop;
 };
 
@@ -65,8 +71,8 @@ struct GenerateResult {
   std::string error;              // for kError
 };
 
-// Receives generated text in order (valid UTF-8, never a stop string). Called on the slot's
-// thread; the first call marks the first token.
+// Receives generated text in order (valid UTF-8, never a stop string). Called on the thread
+// that calls Step(); the first call marks the first token.
 using TextSink = std::function<void(std::string_view text)>;
 
 class Engine {
@@ -92,22 +98,35 @@ class Engine {
   // How many leading tokens of `prompt` slot `slot` could skip: the longest common prefix of
   // what its KV cache holds and `prompt`, short of the prompt's last token (which is always
   // evaluated for fresh logits). Call only while the slot is idle (the scheduler's lock
-  // orders it after the slot's last Generate()).
+  // orders it after the slot's last Finish()).
   size_t ReusablePrefix(int32_t slot, const std::vector<int32_t>& prompt) const;
 
-  // Runs one generation on `slot` (the caller owns the slot for the duration). Stops at
-  // end of sequence, a stop string, max_tokens, the end of the context, or when `cancel`
-  // becomes true (then returns kCancelled).
-  GenerateResult Generate(int32_t slot, const GenerateParams& params, const TextSink& sink,
-                          const std::atomic<bool>& cancel);
+  // Checks that `format` compiles to a grammar: false with the library's message (a 400
+  // for the request's response_format) otherwise. Any thread.
+  bool CheckFormat(const OutputFormat& format, std::string* error) const;
 
-  // Interrupts the call running on `slot` as soon as possible. Any thread.
+  // Starts a generation on the idle `slot`: the request's sampler, the prompt (reusing the
+  // slot's KV prefix; cancellable with Cancel()), then a stepped generation whose text goes
+  // to `sink`. true when it runs (advance it with Step(), end it with Finish()); false when
+  // it already ended (an error, a cancel, or nothing to generate), with *result final.
+  bool Start(int32_t slot, const GenerateParams& params, TextSink sink, GenerateResult* result);
+  // One decode step over the running generations of `slots` (distinct, all started): one
+  // batched forward pass. Text goes to their sinks.
+  void Step(const std::vector<int32_t>& slots);
+  // Whether the generation on `slot` has ended by itself (a stop condition or an error).
+  bool Done(int32_t slot) const;
+  // Ends the generation on `slot` (done or not: `cancelled` says the host stopped it) and
+  // returns its result. The slot is idle afterwards.
+  GenerateResult Finish(int32_t slot, bool cancelled);
+
+  // Interrupts a prompt evaluation running on `slot` (Start) as soon as possible, and makes
+  // its generation end at its next step. Any thread.
   void Cancel(int32_t slot);
 
  private:
   struct Slot;
   Engine() = default;
-  bool SetSampler(Slot& slot, const SamplingParams& sampling, std::string* error);
+  bool SetSampler(Slot& slot, const SamplingParams& sampling, const OutputFormat& format, std::string* error);
   void RememberTokens(Slot& slot);
   bool TokenizeWithFlags(std::string_view text, uint32_t flags, std::vector<int32_t>* tokens,
                          std::string* error) const;

@@ -507,16 +507,6 @@ bool CheckSupported(const GenerationRequest& request, const BackendCapabilities&
     *error = Unsupported("logit_bias", "logit_bias (not supported yet)");
     return false;
   }
-  if (request.response_format != ResponseFormat::kText && !caps.response_format) {
-    // TODO(grammar): constrained decoding comes with the grammar sampler.
-    *error = BadRequest("response_format '" +
-                            std::string(request.response_format == ResponseFormat::kJsonObject ? "json_object"
-                                                                                               : "json_schema") +
-                            "' is not supported by this server yet: it needs constrained (grammar) decoding. "
-                            "Use response_format 'text', or leave it out.",
-                        "response_format", "unsupported_parameter");
-    return false;
-  }
   if (caps.n_vocab > 0) {
     for (const auto& [id, bias] : request.logit_bias) {
       if (id >= caps.n_vocab) {

@@ -65,7 +65,6 @@ bool ParseGenerationRequest(Endpoint endpoint, std::string_view body, Generation
 struct BackendCapabilities {
   bool penalties = false;   // presence_penalty / frequency_penalty
   bool logit_bias = false;
-  bool response_format = false;  // json_object / json_schema (needs the grammar sampler)
   int32_t n_vocab = 0;      // logit_bias / token prompts must be below it (0 = unchecked)
 };
 

@@ -7,18 +7,22 @@ namespace ember::server {
 Scheduler::Scheduler(Engine& engine, int32_t max_queue, Metrics& metrics)
     : engine_(engine), metrics_(metrics), max_queue_(static_cast<size_t>(std::max(0, max_queue))) {
   assigned_.resize(static_cast<size_t>(engine.n_slots()));
-  for (int32_t i = 0; i < engine.n_slots(); ++i) workers_.emplace_back([this, i] { WorkerLoop(i); });
+  decoder_ = std::thread([this] { DecodeLoop(); });
 }
 
 Scheduler::~Scheduler() {
+  std::vector<std::shared_ptr<Job>> running;
   {
     std::lock_guard<std::mutex> lock(mu_);
     accepting_ = false;
     stopping_ = true;
+    for (const auto& job : assigned_) {
+      if (job) running.push_back(job);
+    }
   }
-  for (int32_t i = 0; i < n_slots(); ++i) engine_.Cancel(i);
+  for (const auto& job : running) Cancel(job);
   work_cv_.notify_all();
-  for (std::thread& t : workers_) t.join();
+  decoder_.join();
   // Whatever is still queued never ran.
   for (const auto& job : queue_) {
     std::lock_guard<std::mutex> lock(job->mu);
@@ -31,26 +35,36 @@ Scheduler::~Scheduler() {
 Scheduler::Admission Scheduler::Submit(const std::shared_ptr<Job>& job) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!accepting_) return Admission::kShuttingDown;
-  // A free slot takes the job at once; among free slots, the one whose KV cache already
-  // holds the longest prefix of the prompt (multi-turn chat pays only for new tokens).
-  int32_t best = -1;
-  size_t best_reuse = 0;
-  for (int32_t i = 0; i < n_slots(); ++i) {
-    if (assigned_[static_cast<size_t>(i)]) continue;
-    const size_t reuse = engine_.ReusablePrefix(i, job->params.prompt);
-    if (best < 0 || reuse > best_reuse) {
-      best = i;
-      best_reuse = reuse;
-    }
-  }
-  if (best >= 0 && queue_.empty()) {
-    assigned_[static_cast<size_t>(best)] = job;
-    work_cv_.notify_all();
-    return Admission::kAccepted;
-  }
-  if (queue_.size() >= max_queue_) return Admission::kQueueFull;
+  // With a free slot and nobody waiting the job gets a slot at once (AssignQueued);
+  // otherwise it waits, within the queue's bound.
+  const bool free_slot = std::any_of(assigned_.begin(), assigned_.end(), [](const auto& j) { return j == nullptr; });
+  if (!(free_slot && queue_.empty()) && queue_.size() >= max_queue_) return Admission::kQueueFull;
   queue_.push_back(job);
+  AssignQueued();
+  work_cv_.notify_all();
   return Admission::kAccepted;
+}
+
+void Scheduler::AssignQueued() {
+  if (stopping_) return;
+  while (!queue_.empty()) {
+    // The oldest job takes the free slot whose KV cache already holds the longest prefix
+    // of its prompt (multi-turn chat pays only for new tokens).
+    const std::shared_ptr<Job>& job = queue_.front();
+    int32_t best = -1;
+    size_t best_reuse = 0;
+    for (int32_t i = 0; i < n_slots(); ++i) {
+      if (assigned_[static_cast<size_t>(i)]) continue;
+      const size_t reuse = engine_.ReusablePrefix(i, job->params.prompt);
+      if (best < 0 || reuse > best_reuse) {
+        best = i;
+        best_reuse = reuse;
+      }
+    }
+    if (best < 0) return;
+    assigned_[static_cast<size_t>(best)] = job;
+    queue_.pop_front();
+  }
 }
 
 void Scheduler::Cancel(const std::shared_ptr<Job>& job) {
@@ -72,12 +86,11 @@ void Scheduler::Cancel(const std::shared_ptr<Job>& job) {
     idle_cv_.notify_all();
     return;
   }
-  int32_t slot = -1;
-  {
-    std::lock_guard<std::mutex> lock(job->mu);
-    if (!job->finished) slot = job->slot;
-  }
-  if (slot >= 0) engine_.Cancel(slot);
+  // Interrupts a prompt evaluation at once (a running generation leaves at the next step
+  // anyway). Under job->mu: the slot runs this job until `finished` is set, so the cancel
+  // cannot reach the slot's next job.
+  std::lock_guard<std::mutex> lock(job->mu);
+  if (!job->finished && job->slot >= 0) engine_.Cancel(job->slot);
 }
 
 void Scheduler::Drain(Job::Clock::time_point deadline) {
@@ -108,62 +121,105 @@ int64_t Scheduler::busy_slots() const {
   return std::count_if(assigned_.begin(), assigned_.end(), [](const auto& j) { return j != nullptr; });
 }
 
-void Scheduler::WorkerLoop(int32_t slot) {
-  const size_t s = static_cast<size_t>(slot);
-  std::unique_lock<std::mutex> lock(mu_);
+void Scheduler::DecodeLoop() {
+  std::vector<Running> running(static_cast<size_t>(n_slots()));
+  std::vector<int32_t> active;
   while (true) {
-    work_cv_.wait(lock, [&] { return stopping_ || assigned_[s] != nullptr; });
-    if (stopping_ && assigned_[s] == nullptr) return;
-    std::shared_ptr<Job> job = assigned_[s];
-    lock.unlock();
-    Run(slot, job);
-    lock.lock();
-    // Hand the slot to the oldest waiting job, if any.
-    assigned_[s] = nullptr;
-    if (!queue_.empty() && !stopping_) {
-      assigned_[s] = queue_.front();
-      queue_.pop_front();
+    // Between steps: jobs join.
+    std::vector<int32_t> joining;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      auto has_work = [&] {
+        for (size_t s = 0; s < assigned_.size(); ++s) {
+          if (assigned_[s] != nullptr) return true;  // running or about to start
+        }
+        return false;
+      };
+      work_cv_.wait(lock, [&] { return stopping_ || has_work(); });
+      if (stopping_ && !has_work()) return;
+      for (size_t s = 0; s < assigned_.size(); ++s) {
+        if (assigned_[s] != nullptr && running[s].job == nullptr) joining.push_back(static_cast<int32_t>(s));
+      }
     }
-    idle_cv_.notify_all();
+    for (int32_t s : joining) {
+      const std::shared_ptr<Job> job = [&] {
+        std::lock_guard<std::mutex> lock(mu_);
+        return assigned_[static_cast<size_t>(s)];
+      }();
+      StartJob(s, job, running[static_cast<size_t>(s)]);
+    }
+    // Jobs leave: cancelled ones at once, without another token.
+    active.clear();
+    for (int32_t s = 0; s < n_slots(); ++s) {
+      Running& r = running[static_cast<size_t>(s)];
+      if (r.job == nullptr) continue;
+      if (r.job->cancel.load(std::memory_order_acquire)) {
+        Complete(s, r, engine_.Finish(s, /*cancelled=*/true));
+        continue;
+      }
+      active.push_back(s);
+    }
+    if (active.empty()) continue;
+    engine_.Step(active);
+    for (int32_t s : active) {
+      if (engine_.Done(s)) Complete(s, running[static_cast<size_t>(s)], engine_.Finish(s, /*cancelled=*/false));
+    }
   }
 }
 
-void Scheduler::Run(int32_t slot, const std::shared_ptr<Job>& job) {
+bool Scheduler::StartJob(int32_t slot, const std::shared_ptr<Job>& job, Running& running) {
   {
     std::lock_guard<std::mutex> lock(job->mu);
     job->started = true;
     job->slot = slot;
     job->cv.notify_all();
   }
-  const auto start = Job::Clock::now();
+  running.job = job;
+  running.pieces = 0;
+  running.start = Job::Clock::now();
   GenerateResult result;
-  int32_t pieces = 0;
   if (job->cancel.load(std::memory_order_acquire)) {
     result.finish = FinishReason::kCancelled;
   } else {
-    result = engine_.Generate(
+    Running* r = &running;
+    const bool started = engine_.Start(
         slot, job->params,
-        [&](std::string_view text) {
-          ++pieces;
+        [this, r, job = job.get()](std::string_view text) {
+          ++r->pieces;
           metrics_.CountTokens(1);
           std::lock_guard<std::mutex> lock(job->mu);
           if (job->first_token == Job::Clock::time_point{}) job->first_token = Job::Clock::now();
           job->pending.append(text);
           job->cv.notify_all();
         },
-        job->cancel);
+        &result);
+    if (started) return true;
   }
+  Complete(slot, running, std::move(result));
+  return false;
+}
+
+void Scheduler::Complete(int32_t slot, Running& running, GenerateResult result) {
+  const std::shared_ptr<Job> job = std::move(running.job);
+  running.job = nullptr;
   const auto end = Job::Clock::now();
   // A piece of text is usually one token; held-back or empty pieces make up the rest.
-  if (result.completion_tokens > pieces) metrics_.CountTokens(result.completion_tokens - pieces);
-  std::lock_guard<std::mutex> lock(job->mu);
-  using Seconds = std::chrono::duration<double>;
-  const auto first = job->first_token == Job::Clock::time_point{} ? end : job->first_token;
-  metrics_.CountGeneration(result.prompt_tokens, result.reused_tokens, result.completion_tokens,
-                           Seconds(first - job->submitted).count(), Seconds(end - start).count());
-  job->result = std::move(result);
-  job->finished = true;
-  job->cv.notify_all();
+  if (result.completion_tokens > running.pieces) metrics_.CountTokens(result.completion_tokens - running.pieces);
+  {
+    std::lock_guard<std::mutex> lock(job->mu);
+    using Seconds = std::chrono::duration<double>;
+    const auto first = job->first_token == Job::Clock::time_point{} ? end : job->first_token;
+    metrics_.CountGeneration(result.prompt_tokens, result.reused_tokens, result.completion_tokens,
+                             Seconds(first - job->submitted).count(), Seconds(end - running.start).count());
+    job->result = std::move(result);
+    job->finished = true;
+    job->cv.notify_all();
+  }
+  // The slot is free: the oldest waiting job, if any, takes a slot.
+  std::lock_guard<std::mutex> lock(mu_);
+  assigned_[static_cast<size_t>(slot)] = nullptr;
+  AssignQueued();
+  idle_cv_.notify_all();
 }
 
 }  // namespace ember::server

@@ -1,6 +1,9 @@
 // Slots and the bounded queue: each request becomes a Job that waits (bounded) for a free
-// slot, runs on that slot's worker thread and streams its text back to the HTTP thread that
-// waits on it. The HTTP side may cancel a job at any time (client gone, timeout, shutdown).
+// slot and streams its text back to the HTTP thread that waits on it. One decode thread
+// runs every slot (continuous batching): between steps it starts the jobs that got a slot
+// (their prompts) and ends those that are done or cancelled; each step advances all running
+// generations by one token with one batched forward pass (Engine::Step). The HTTP side may
+// cancel a job at any time (client gone, timeout, shutdown); it leaves at the next step.
 #ifndef EMBER_SERVER_SCHEDULER_H_
 #define EMBER_SERVER_SCHEDULER_H_
 
@@ -19,7 +22,8 @@
 
 namespace ember::server {
 
-// One generation request and its output channel. Shared by the HTTP thread and a worker.
+// One generation request and its output channel. Shared by the HTTP thread and the decode
+// thread.
 struct Job {
   using Clock = std::chrono::steady_clock;
   explicit Job(GenerateParams p) : params(std::move(p)) {}
@@ -42,7 +46,7 @@ struct Job {
 class Scheduler {
  public:
   Scheduler(Engine& engine, int32_t max_queue, Metrics& metrics);
-  ~Scheduler();  // cancels everything and joins the workers
+  ~Scheduler();  // cancels everything and joins the decode thread
 
   enum class Admission { kAccepted, kQueueFull, kShuttingDown };
   Admission Submit(const std::shared_ptr<Job>& job);
@@ -58,11 +62,23 @@ class Scheduler {
 
   int64_t queue_depth() const;
   int64_t busy_slots() const;
-  int32_t n_slots() const { return static_cast<int32_t>(workers_.size()); }
+  int32_t n_slots() const { return static_cast<int32_t>(assigned_.size()); }
 
  private:
-  void WorkerLoop(int32_t slot);
-  void Run(int32_t slot, const std::shared_ptr<Job>& job);
+  // What the decode thread knows of a slot's running job.
+  struct Running {
+    std::shared_ptr<Job> job;  // null while the slot runs nothing
+    int32_t pieces = 0;        // text pieces passed on (metrics)
+    Job::Clock::time_point start{};
+  };
+
+  void DecodeLoop();
+  // Hands free slots to queued jobs, oldest first. Under mu_.
+  void AssignQueued();
+  // Starts `job` on `slot`; false if it already ended (then it is completed).
+  bool StartJob(int32_t slot, const std::shared_ptr<Job>& job, Running& running);
+  // Publishes a job's final result and frees its slot.
+  void Complete(int32_t slot, Running& running, GenerateResult result);
 
   Engine& engine_;
   Metrics& metrics_;
@@ -75,7 +91,7 @@ class Scheduler {
   std::vector<std::shared_ptr<Job>> assigned_;  // per slot: the job it runs (or is about to)
   bool accepting_ = true;
   bool stopping_ = false;
-  std::vector<std::thread> workers_;
+  std::thread decoder_;
 };
 
 }  // namespace ember::server

@@ -236,6 +236,17 @@ class Server {
     params->sampling.frequency_penalty = request->frequency_penalty;
     params->sampling.logit_bias = request->logit_bias;
     params->stop = request->stop;
+    params->format.kind = request->response_format;
+    params->format.json_schema = request->json_schema;
+    // A schema the library cannot compile is the request's fault: say what the library says.
+    if (!engine_->CheckFormat(params->format, &message)) {
+      SendError(res, BadRequest("Invalid response_format: " + message,
+                                request->response_format == ResponseFormat::kJsonSchema
+                                    ? "response_format.json_schema.schema"
+                                    : "response_format",
+                                "invalid_value"));
+      return false;
+    }
     return true;
   }
 

@@ -747,8 +747,9 @@ EMBER_API ember_status ember_session_generate_ex(ember_session *session, const c
 
 /*
 ** Asks the call currently running on `session` (eval, eval_reuse or generate) to stop as soon as
-** possible; it then returns EMBER_ERR_CANCELLED. A cancel that arrives while no call is
-** running is ignored. Callable from any thread while the session exists.
+** possible; it then returns EMBER_ERR_CANCELLED. A live generator (ember_generator_create())
+** counts as a running call until it is done: it ends at its next step with
+** EMBER_ERR_CANCELLED. A cancel that arrives while no call is running is ignored. Callable from any thread while the session exists.
 ** Errors: EMBER_ERR_INVALID_ARGUMENT for a NULL session.
 */
 EMBER_NODISCARD
@@ -976,6 +977,91 @@ EMBER_API ember_status ember_chat_apply_json(const ember_model *model, const cha
 ** as the model. Thread-safe.
 */
 EMBER_API const char *ember_model_chat_template(const ember_model *model);
+
+/* ======================================================================================
+** Stepped generation (many sessions in lock-step)
+** ==================================================================================== */
+
+/*
+** A generation driven one token at a time by the host, so that many sessions of one model
+** can decode together with one batched forward pass per step (a server's continuous
+** batching: a generation joins or leaves between steps). It has exactly the semantics of
+** ember_session_generate_ex() without the prompt: the same callback calls with the same
+** text, stop strings, UTF-8 hold-back, end-of-generation and stop tokens, max_tokens,
+** grammar, cancellation and stop reasons, and the session keeps the same tokens. With the
+** same sampler seed, stepping a generator alone or together with others gives it the same
+** tokens as ember_session_generate_ex() (every session's logits are the same in a batch as
+** alone).
+*/
+typedef struct ember_generator ember_generator;
+
+/*
+** Starts a generation on `session` from its current logits: the host has evaluated the
+** prompt (ember_session_eval(), ember_session_eval_reuse(), or a previous generation) and
+** set the sampler. Like ember_session_generate_ex() it restarts the sampler's
+** presence/frequency counts and the grammar state, so the grammar constrains exactly this
+** generation. `options` (NULL = the defaults of ember_generate_options_create()) is copied;
+** it may be freed at once. `callback` (may be NULL) receives the generated tokens exactly
+** as with ember_session_generate_ex(), with `user_data`, during ember_generator_step()
+** (never during this call). The generator is done at once if max_tokens is 0.
+** The caller owns *out (NULL on error) and frees it with ember_generator_free() before
+** freeing the session. A session has at most one live (not yet freed) generator. While it
+** lives, the session must not be used by other calls except ember_session_cancel() (which
+** ends the generation at its next step with EMBER_STOP_CANCELLED) and the read-only
+** queries (ember_session_n_past(), ember_session_n_ctx(), ember_session_kv_bytes(),
+** ember_session_tokens(), ember_session_logits()).
+** Errors: EMBER_ERR_INVALID_ARGUMENT (NULL session or out), EMBER_ERR_BAD_STATE (the
+** session has nothing evaluated since its creation, ember_session_reset() or a truncation,
+** so there are no logits to sample; or it already has a live generator),
+** EMBER_ERR_OUT_OF_MEMORY. The session is unchanged on error.
+** Thread safety: one thread at a time per session, as ember_session_generate_ex().
+*/
+EMBER_NODISCARD
+EMBER_API ember_status ember_generator_create(ember_session *session,
+                                              const ember_generate_options *options,
+                                              ember_token_callback callback, void *user_data,
+                                              ember_generator **out);
+
+/*
+** Advances each of the `n` generators that is not done by one token: samples it, applies
+** the stop conditions (ending the generators that meet one, without evaluating their
+** token), evaluates the tokens of all that continue in one batched forward pass, then
+** calls each one's callback with the text that is ready (or holds it back for stop
+** strings, as ember_session_generate_ex()). Generators that are done are skipped, so a
+** host may keep passing them. Callbacks run on the calling thread, during the call; a
+** callback must not call ember functions on any of these sessions or generators, except
+** ember_session_cancel().
+** statuses[i] receives generator i's status after the call: EMBER_OK while it runs or once
+** it ended normally; otherwise the error that ended it, at this step or before
+** (EMBER_ERR_CANCELLED, EMBER_ERR_CONTEXT_FULL, EMBER_ERR_OUT_OF_MEMORY, ...; see
+** ember_generator_error()). One generator's error does not affect the others.
+** Returns EMBER_OK when the call is well-formed, whatever happened to each generator.
+** Errors (then no generator, session or status was touched): EMBER_ERR_INVALID_ARGUMENT
+** for generators or statuses NULL with n > 0, a NULL generator, one appearing twice, or
+** generators whose sessions belong to different models.
+** Thread safety: the generators' sessions must not be used by another thread meanwhile
+** (ember_session_cancel() excepted). Different sets of sessions may step on different
+** threads.
+*/
+EMBER_NODISCARD
+EMBER_API ember_status ember_generator_step(ember_generator *const *generators, size_t n,
+                                            ember_status *statuses);
+
+/* Non-zero once the generation has ended (a stop condition or an error); 1 for NULL. */
+EMBER_API int32_t ember_generator_done(const ember_generator *generator);
+/* Why the generation ended: the EMBER_STOP_* value ember_session_generate_ex() would report
+** in *stop_reason (EMBER_STOP_CANCELLED, EMBER_STOP_CONTEXT_FULL for those errors);
+** EMBER_STOP_NONE while it runs and for NULL. */
+EMBER_API int32_t ember_generator_stop_reason(const ember_generator *generator);
+/* Tokens reported to the callback with an id so far: those the session gained after the
+** prompt. 0 for NULL. */
+EMBER_API int32_t ember_generator_n_generated(const ember_generator *generator);
+/* The message of the error that ended the generation, or "" (also for NULL). Owned by the
+** generator; valid until it is freed. */
+EMBER_API const char *ember_generator_error(const ember_generator *generator);
+/* Frees a generator, done or not (an unfinished generation just stops: the session keeps
+** the tokens reported so far plus any held back for stop strings). NULL is a no-op. */
+EMBER_API void ember_generator_free(ember_generator *generator);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -49,6 +49,7 @@ struct ember_chat {
 struct ember_session {
   ember_model* owner = nullptr;
   std::unique_ptr<ember::Session> session;
+  bool has_generator = false;  // a live ember_generator drives it (at most one)
 };
 
 namespace ember::api {

@@ -29,64 +29,119 @@ absl::Status Generator::Run(std::string_view prompt, EncodeOptions encode, Token
   }
 
   Cancellation::CallScope call(session_.cancellation());
-  session_.sampler().StartCompletion();  // penalties count this completion's tokens only
-  if (grammar::GrammarConstraint* g = session_.grammar()) g->Reset();
-  absl::Status status = Loop(ids, sink, result);
-  if (!status.ok()) {
-    // Generation ended on an error: what is held back is real text all the same. If the
-    // sink stops during this, the rest is dropped; the error is what the caller learns.
-    if (!Release(0, kAll, sink, result)) DropHeld().IgnoreError();
-    if (absl::IsCancelled(status)) result->stop_reason = StopReason::kCancelled;
-    if (absl::IsOutOfRange(status)) result->stop_reason = StopReason::kContextFull;
+  const std::atomic<bool>* cancel = session_.cancellation().flag();
+  Begin();
+  if (!ids.empty()) {
+    if (absl::Status st = session_.Eval(ids, nullptr, cancel); !st.ok()) Finish(std::move(st), sink);
   }
-  return status;
+  while (!done_) {
+    const int32_t token = Next(sink);
+    if (token >= 0) Evaluated(session_.Eval(absl::MakeConstSpan(&token, 1), nullptr, cancel), sink);
+  }
+  *result = result_;
+  return status_;
 }
 
-absl::Status Generator::Loop(absl::Span<const int32_t> prompt, TokenSink sink,
-                             GenerateResult* result) {
-  const std::atomic<bool>* cancel = session_.cancellation().flag();
-  if (!prompt.empty()) EMBER_RETURN_IF_ERROR(session_.Eval(prompt, nullptr, cancel));
-  const Model& model = session_.model();
-  StopReason reason = StopReason::kMaxTokens;
-  for (int32_t i = 0; i < options_.max_tokens; ++i) {
-    if (session_.cancellation().requested()) return CancelledError("generation cancelled");
-    EMBER_ASSIGN_OR_RETURN(const int32_t token, session_.Sample());
-    if (std::find(options_.stop_tokens.begin(), options_.stop_tokens.end(), token) !=
-        options_.stop_tokens.end()) {
-      reason = StopReason::kStopToken;
-      break;
-    }
-    if (!options_.ignore_eos && model.IsEndOfGeneration(token)) {
-      reason = StopReason::kEndOfGeneration;
-      break;
-    }
-    EMBER_RETURN_IF_ERROR(session_.Eval(absl::MakeConstSpan(&token, 1), nullptr, cancel));
-    EMBER_RETURN_IF_ERROR(model.TokenText(token, /*skip_special=*/true, &piece_));
-    text_.clear();
-    utf8_.Push(piece_, &text_);
-    bool stop = false;
-    EMBER_RETURN_IF_ERROR(Emit(token, text_, sink, result, &stop));
-    if (stop) return absl::OkStatus();
-    if (const grammar::GrammarConstraint* g = session_.grammar(); g != nullptr && !g->CanContinue()) {
-      // Complete is the only way to reach the end: the mask never leads into a dead end.
-      reason = StopReason::kGrammarComplete;
-      break;
-    }
+absl::Status Generator::Start(TokenSink sink) {
+  EMBER_RETURN_IF_ERROR(ValidateGenerateOptions(options_));
+  if (!session_.has_logits()) {
+    return absl::FailedPreconditionError("the session has no logits: evaluate the prompt first");
   }
-  result->stop_reason = reason;
-  if (!Release(0, kAll, sink, result)) {
-    result->stop_reason = StopReason::kCallback;
-    return DropHeld();
-  }
+  call_.emplace(session_.cancellation());
+  Begin();
+  if (options_.max_tokens == 0) Stop(StopReason::kMaxTokens, sink);
   return absl::OkStatus();
 }
 
-absl::Status Generator::Emit(int32_t token, std::string_view text, TokenSink sink,
-                             GenerateResult* result, bool* stop) {
+void Generator::Begin() {
+  result_ = GenerateResult();
+  status_ = absl::OkStatus();
+  done_ = false;
+  n_sampled_ = 0;
+  pending_ = -1;
+  session_.sampler().StartCompletion();  // penalties count this completion's tokens only
+  if (grammar::GrammarConstraint* g = session_.grammar()) g->Reset();
+}
+
+int32_t Generator::Next(TokenSink sink) {
+  if (done_) return -1;
+  if (n_sampled_ >= options_.max_tokens) {
+    Stop(StopReason::kMaxTokens, sink);
+    return -1;
+  }
+  if (session_.cancellation().requested()) {
+    Finish(CancelledError("generation cancelled"), sink);
+    return -1;
+  }
+  absl::StatusOr<int32_t> sampled = session_.Sample();
+  if (!sampled.ok()) {
+    Finish(sampled.status(), sink);
+    return -1;
+  }
+  ++n_sampled_;
+  const int32_t token = *sampled;
+  if (std::find(options_.stop_tokens.begin(), options_.stop_tokens.end(), token) !=
+      options_.stop_tokens.end()) {
+    Stop(StopReason::kStopToken, sink);
+    return -1;
+  }
+  if (!options_.ignore_eos && session_.model().IsEndOfGeneration(token)) {
+    Stop(StopReason::kEndOfGeneration, sink);
+    return -1;
+  }
+  pending_ = token;
+  return token;
+}
+
+void Generator::Evaluated(const absl::Status& eval, TokenSink sink) {
+  if (done_ || pending_ < 0) return;  // no token was handed out
+  const int32_t token = pending_;
+  pending_ = -1;
+  if (!eval.ok()) return Finish(eval, sink);
+  if (absl::Status st = session_.model().TokenText(token, /*skip_special=*/true, &piece_); !st.ok()) {
+    return Finish(std::move(st), sink);
+  }
+  text_.clear();
+  utf8_.Push(piece_, &text_);
+  bool stop = false;
+  absl::Status st = Emit(token, text_, sink, &stop);
+  if (!st.ok() || stop) return Finish(std::move(st), sink);
+  if (const grammar::GrammarConstraint* g = session_.grammar(); g != nullptr && !g->CanContinue()) {
+    // Complete is the only way to reach the end: the mask never leads into a dead end.
+    return Stop(StopReason::kGrammarComplete, sink);
+  }
+  if (n_sampled_ >= options_.max_tokens) Stop(StopReason::kMaxTokens, sink);
+}
+
+void Generator::Stop(StopReason reason, TokenSink sink) {
+  result_.stop_reason = reason;
+  absl::Status st;
+  if (!Release(0, kAll, sink)) {
+    result_.stop_reason = StopReason::kCallback;
+    st = DropHeld();
+  }
+  Finish(std::move(st), sink);
+}
+
+void Generator::Finish(absl::Status status, TokenSink sink) {
+  done_ = true;
+  pending_ = -1;
+  if (!status.ok()) {
+    // Generation ended on an error: what is held back is real text all the same. If the
+    // sink stops during this, the rest is dropped; the error is what the caller learns.
+    if (!Release(0, kAll, sink)) DropHeld().IgnoreError();
+    if (absl::IsCancelled(status)) result_.stop_reason = StopReason::kCancelled;
+    if (absl::IsOutOfRange(status)) result_.stop_reason = StopReason::kContextFull;
+  }
+  status_ = std::move(status);
+  call_.reset();  // a late cancel must not reach the session's next call
+}
+
+absl::Status Generator::Emit(int32_t token, std::string_view text, TokenSink sink, bool* stop) {
   if (options_.stop_strings.empty()) {
-    ++result->n_generated;
+    ++result_.n_generated;
     if (sink(token, text)) {
-      result->stop_reason = StopReason::kCallback;
+      result_.stop_reason = StopReason::kCallback;
       *stop = true;
     }
     return absl::OkStatus();
@@ -98,11 +153,11 @@ absl::Status Generator::Emit(int32_t token, std::string_view text, TokenSink sin
   if (match != std::string::npos) {
     *stop = true;
     const size_t held_before = held_text_.size();
-    if (!Release(match, 0, sink, result)) {
-      result->stop_reason = StopReason::kCallback;
+    if (!Release(match, 0, sink)) {
+      result_.stop_reason = StopReason::kCallback;
       return DropHeld();
     }
-    result->stop_reason = StopReason::kStopString;
+    result_.stop_reason = StopReason::kStopString;
     // The text before the stop string that belongs to a token reaching into it. Its
     // return value does not matter: generation ends here either way.
     const size_t rest = match - (held_before - held_text_.size());
@@ -114,15 +169,15 @@ absl::Status Generator::Emit(int32_t token, std::string_view text, TokenSink sin
   // string.
   const size_t max_held = static_cast<size_t>(session_.max_drop());
   const size_t n_force = held_.size() > max_held ? held_.size() - max_held : 0;
-  if (!Release(HoldBackFrom(), n_force, sink, result)) {
-    result->stop_reason = StopReason::kCallback;
+  if (!Release(HoldBackFrom(), n_force, sink)) {
+    result_.stop_reason = StopReason::kCallback;
     *stop = true;
     return DropHeld();
   }
   return absl::OkStatus();
 }
 
-bool Generator::Release(size_t boundary, size_t n_force, TokenSink sink, GenerateResult* result) {
+bool Generator::Release(size_t boundary, size_t n_force, TokenSink sink) {
   size_t start = 0;
   bool stopped = false;
   for (size_t n = 0; !held_.empty() && !stopped; ++n) {
@@ -130,7 +185,7 @@ bool Generator::Release(size_t boundary, size_t n_force, TokenSink sink, Generat
     // A token spilling into the character at `boundary` has bytes past it.
     const bool before = t.text_end < boundary || (t.text_end == boundary && !t.spills);
     if (n >= n_force && !before) break;
-    ++result->n_generated;
+    ++result_.n_generated;
     stopped = sink(t.id, std::string_view(held_text_).substr(start, t.text_end - start));
     start = t.text_end;
     held_.pop_front();

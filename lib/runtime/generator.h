@@ -34,12 +34,14 @@
 #include <cstdint>
 #include <deque>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+#include "lib/runtime/cancellation.h"
 #include "lib/runtime/session.h"
 #include "lib/tokenizer/tokenizer.h"
 #include "lib/tokenizer/utf8.h"
@@ -84,6 +86,8 @@ class Generator {
  public:
   Generator(Session& session, const GenerateOptions& options)
       : session_(session), options_(options) {}
+  Generator(const Generator&) = delete;
+  Generator& operator=(const Generator&) = delete;
 
   // One generation: `encode` says how to tokenize `prompt`, except that BOS is only ever
   // added to an empty session. Errors: those of ValidateGenerateOptions; InvalidArgument
@@ -91,8 +95,33 @@ class Generator {
   // Session::Eval's (ContextFullError, CancelledError through session.cancellation(),
   // ...). Tokens passed to the sink before an error stay in the session. `result` is
   // filled on success and on error (stop_reason kCancelled / kContextFull for those).
+  // Run is Begin, the prompt's evaluation, then Next / Evaluated until done().
   absl::Status Run(std::string_view prompt, EncodeOptions encode, TokenSink sink,
                    GenerateResult* result);
+
+  // Stepping (the C API's ember_generator, driven by StepGenerators in
+  // lib/runtime/generator_step.h): Start() once the session holds the prompt, then per
+  // step Next(), evaluation of the token it returns (possibly batched with other
+  // sessions'), and Evaluated() with that evaluation's status, until done(). The same
+  // sink must be passed to every call of one generation. The generation counts as a call
+  // on the session for its cancellation() from Start() until it is done.
+  //
+  // Starts a generation from the session's current logits. Errors (nothing changed then):
+  // those of ValidateGenerateOptions; FailedPrecondition when the session has no logits.
+  absl::Status Start(TokenSink sink);
+  // Phase (a): ends the generation if a stop condition holds before sampling (max_tokens,
+  // cancellation), else samples the next token and ends on a stop or end-of-generation
+  // token. Returns the token to evaluate, or -1 when the generation is done.
+  int32_t Next(TokenSink sink);
+  // Phase (b) done: `eval` is the outcome of evaluating the token Next() returned. Passes
+  // its text on (or holds it back) and applies the stop conditions that follow it.
+  void Evaluated(const absl::Status& eval, TokenSink sink);
+
+  Session& session() const { return session_; }
+  bool done() const { return done_; }
+  const GenerateResult& result() const { return result_; }
+  // The error the generation ended with (Run's return value), OK otherwise.
+  const absl::Status& status() const { return status_; }
 
  private:
   // A generated token whose text is held back (it could still belong to a stop string).
@@ -102,13 +131,18 @@ class Generator {
     bool spills;      // its last bytes start a character the next token completes
   };
 
-  absl::Status Loop(absl::Span<const int32_t> prompt, TokenSink sink, GenerateResult* result);
+  // Starts the completion: sampler penalties and grammar state, the step state.
+  void Begin();
+  // Ends normally with `reason` after passing what is held back (kCallback if the sink
+  // stops that).
+  void Stop(StopReason reason, TokenSink sink);
+  // Ends with `status`; on an error what is held back is passed first.
+  void Finish(absl::Status status, TokenSink sink);
   // Handles the text of a freshly evaluated token. Sets *stop when generation must end.
-  absl::Status Emit(int32_t token, std::string_view text, TokenSink sink, GenerateResult* result,
-                    bool* stop);
+  absl::Status Emit(int32_t token, std::string_view text, TokenSink sink, bool* stop);
   // Passes the first `n_force` held tokens, then those whose text ends before `boundary`;
   // false if the sink asked to stop.
-  bool Release(size_t boundary, size_t n_force, TokenSink sink, GenerateResult* result);
+  bool Release(size_t boundary, size_t n_force, TokenSink sink);
   static constexpr size_t kAll = std::numeric_limits<size_t>::max();
   // Removes the held tokens from the session.
   absl::Status DropHeld();
@@ -123,6 +157,14 @@ class Generator {
   std::string piece_, text_;
   std::string held_text_;
   std::deque<HeldToken> held_;
+
+  // Step state.
+  GenerateResult result_;
+  absl::Status status_;
+  bool done_ = false;
+  int32_t n_sampled_ = 0;  // tokens sampled so far (max_tokens bounds them)
+  int32_t pending_ = -1;   // the token Next() returned, until Evaluated()
+  std::optional<Cancellation::CallScope> call_;  // a stepped generation's call scope
 };
 
 }  // namespace ember

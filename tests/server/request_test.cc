@@ -133,23 +133,11 @@ TEST(ServeRequest, CheckSupportedRefusesWhatTheBackendLacks) {
   BackendCapabilities none;
   EXPECT_FALSE(CheckSupported(r, none, &e));
   EXPECT_EQ(e.param, "presence_penalty");
-  BackendCapabilities all{.penalties = true, .logit_bias = true, .response_format = true, .n_vocab = 8};
+  BackendCapabilities all{.penalties = true, .logit_bias = true, .n_vocab = 8};
   EXPECT_TRUE(CheckSupported(r, all, &e)) << e.message;
   all.n_vocab = 7;  // token 7 is out of range
   EXPECT_FALSE(CheckSupported(r, all, &e));
   EXPECT_EQ(e.param, "logit_bias");
-}
-
-TEST(ServeRequest, ResponseFormatWithoutGrammarSaysWhatToDo) {
-  GenerationRequest r = ParseOk(kChat, R"({"messages":[{"role":"user","content":"x"}],
-      "response_format":{"type":"json_schema","json_schema":{"name":"n","schema":{"type":"object"}}}})");
-  ApiError e;
-  BackendCapabilities caps{.penalties = true, .logit_bias = true, .response_format = false, .n_vocab = 8};
-  EXPECT_FALSE(CheckSupported(r, caps, &e));
-  EXPECT_EQ(e.http_status, 400);
-  EXPECT_EQ(e.param, "response_format");
-  EXPECT_NE(e.message.find("'json_schema'"), std::string::npos) << e.message;
-  EXPECT_NE(e.message.find("Use response_format 'text'"), std::string::npos) << e.message;
 }
 
 }  // namespace

@@ -117,6 +117,14 @@ SIGNATURES: Dict[str, Tuple[Optional[type], List[type]]] = {
     "ember_chat_apply_json": (c_int32, [c_void_p, c_char_p, c_size, c_char_p, c_size, P(ctypes.c_char), c_size,
                                         P(c_size)]),
     "ember_model_chat_template": (c_char_p, [c_void_p]),
+    # Stepped generation.
+    "ember_generator_create": (c_int32, [c_void_p, c_void_p, TOKEN_CALLBACK, c_void_p, P(c_void_p)]),
+    "ember_generator_step": (c_int32, [P(c_void_p), c_size, P(c_int32)]),
+    "ember_generator_done": (c_int32, [c_void_p]),
+    "ember_generator_stop_reason": (c_int32, [c_void_p]),
+    "ember_generator_n_generated": (c_int32, [c_void_p]),
+    "ember_generator_error": (c_char_p, [c_void_p]),
+    "ember_generator_free": (None, [c_void_p]),
 }
 
 

@@ -1,5 +1,5 @@
 // `ember serve` driven by the official OpenAI Node.js client: chat, streaming, stop strings,
-// sampling penalties and logit bias, prefix reuse, completions and errors. Run: EMBER_CLI=... EMBER_MODEL=... node --test
+// sampling penalties and logit bias, prefix reuse, completions, JSON-schema output and errors. Run: EMBER_CLI=... EMBER_MODEL=... node --test
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
@@ -229,16 +229,57 @@ describe("ember serve with the OpenAI Node client", () => {
     });
   });
 
-  // TODO(grammar): once the grammar sampler lands (issue 11), json_object/json_schema must
-  // give parseable, schema-valid JSON; until then they are refused, never ignored.
-  it("refuses response_format until structured output lands", async () => {
+  // response_format: constrained decoding by the library's JSON grammars, so even a tiny
+  // story model answers with schema-valid JSON.
+  it("answers json_schema requests with JSON that validates", async () => {
+    const schema = {
+      type: "object",
+      properties: {
+        color: { enum: ["red", "green", "blue"] },
+        count: { type: "integer", minimum: 0, maximum: 99 },
+        name: { type: "string", maxLength: 12 },
+      },
+      required: ["color", "count", "name"],
+      additionalProperties: false,
+    };
+    for (const seed of [1, 2, 3]) {
+      const r = await client.chat.completions.create({
+        model: "stories", messages, seed, temperature: 1, max_tokens: 400,
+        response_format: { type: "json_schema", json_schema: { name: "pick", schema } },
+      });
+      const text = r.choices[0].message.content;
+      assert.equal(r.choices[0].finish_reason, "stop", text);
+      const value = JSON.parse(text);
+      assert.deepEqual(Object.keys(value), ["color", "count", "name"], text);
+      assert.ok(["red", "green", "blue"].includes(value.color), text);
+      assert.ok(Number.isInteger(value.count) && value.count >= 0 && value.count <= 99, text);
+      assert.equal(typeof value.name, "string");
+      assert.ok([...value.name].length <= 12, text);
+    }
+  });
+
+  it("answers json_object requests with (the start of) a JSON object", async () => {
+    const r = await client.chat.completions.create({
+      model: "stories", messages, seed: 5, max_tokens: 64, response_format: { type: "json_object" },
+    });
+    const text = r.choices[0].message.content;
+    assert.ok(text.trimStart().startsWith("{"), text);
+    if (r.choices[0].finish_reason === "stop") assert.equal(typeof JSON.parse(text), "object");
+  });
+
+  it("refuses a schema the library cannot enforce with the library's reason", async () => {
     await assert.rejects(
       client.chat.completions.create({
         model: "stories", messages, response_format: {
-          type: "json_schema",
-          json_schema: { name: "x", schema: { type: "object", properties: { a: { type: "integer" } } } },
+          type: "json_schema", json_schema: { name: "x", schema: { type: "object", not: { type: "null" } } },
         },
       }),
-      (e) => e.status === 400 && e.param === "response_format");
+      (e) => {
+        assert.equal(e.status, 400);
+        assert.equal(e.type, "invalid_request_error");
+        assert.equal(e.param, "response_format.json_schema.schema");
+        assert.match(e.message, /not/);
+        return true;
+      });
   });
 });
