@@ -159,7 +159,37 @@ void RowPanels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const 
   }
 }
 
+// Row exactness (kernels/kernel_table.h): PanelRows<kQ8, T> computes each token with the
+// operations PanelRowsTwoStreams uses for one, so any token count runs as groups of up to 4.
+template <bool kQ8, int T>
+void PanelRowsN(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x, float* y,
+                int64_t y_stride) {
+  if constexpr (T == 1) {
+    PanelRowsTwoStreams<kQ8>(w, row_begin, row_end, x, y);
+  } else {
+    PanelRows<kQ8, T>(w, row_begin, row_end, x, y, y_stride);
+  }
+}
+
+template <bool kQ8>
+void RowExactPanels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x, float* y,
+                    int64_t y_stride) {
+  static constexpr TokenCountKernel kByCount[] = {nullptr, PanelRowsN<kQ8, 1>, PanelRowsN<kQ8, 2>,
+                                                  PanelRowsN<kQ8, 3>, PanelRowsN<kQ8, 4>};
+  ForTokenGroups(w, row_begin, row_end, x, y, y_stride, 4, kByCount);
+}
+
 }  // namespace
+
+void Q8_0RowPanelsRowExact(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
+                           float* y, int64_t y_stride) {
+  RowExactPanels<true>(w, row_begin, row_end, x, y, y_stride);
+}
+
+void Q4_0RowPanelsRowExact(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
+                           float* y, int64_t y_stride) {
+  RowExactPanels<false>(w, row_begin, row_end, x, y, y_stride);
+}
 
 void Q8_0RowPanels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
                    float* y, int64_t y_stride) {
