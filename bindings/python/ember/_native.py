@@ -117,6 +117,8 @@ SIGNATURES: Dict[str, Tuple[Optional[type], List[type]]] = {
     "ember_chat_apply_json": (c_int32, [c_void_p, c_char_p, c_size, c_char_p, c_size, P(ctypes.c_char), c_size,
                                         P(c_size)]),
     "ember_model_chat_template": (c_char_p, [c_void_p]),
+    # Batched evaluation.
+    "ember_session_eval_batch": (c_int32, [P(c_void_p), c_size, P(c_int32), P(c_size), P(c_int32)]),
 }
 
 
