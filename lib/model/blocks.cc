@@ -43,10 +43,21 @@ void StoreKv(const float* k, const float* v, const LayerRows& rows, int layer) {
 void SegmentAttention(const float* q, const LayerRows& rows, int layer, const AttentionShape& shape,
                       float* out, Parallel& par) {
   const int64_t q_dim = int64_t{shape.n_head} * shape.head_dim;
-  for (const ForwardSegment& s : rows.segments) {
+  auto attend = [&](const ForwardSegment& s, Parallel& p) {
     CausalAttention(q + s.first_row * q_dim, s.n_tokens, s.pos, *s.kv, layer, shape,
-                    out + s.first_row * q_dim, par);
+                    out + s.first_row * q_dim, p);
+  };
+  const int64_t n_segments = static_cast<int64_t>(rows.segments.size());
+  if (n_segments < par.n_threads()) {
+    for (const ForwardSegment& s : rows.segments) attend(s, par);
+    return;
   }
+  // Enough segments to share out whole: one pool round trip per layer instead of one per
+  // segment (a decode step's attention is small). How (head, query) tasks are split over
+  // threads never changes their results.
+  par.For(n_segments, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) attend(rows.segments[static_cast<size_t>(i)], SerialParallel());
+  });
 }
 
 void OutputLogits(const ModelConfig& c, const ModelWeights& w, const LayerRows& rows,
