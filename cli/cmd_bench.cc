@@ -137,6 +137,7 @@ std::vector<int32_t> BenchTokens(int32_t n, int32_t n_vocab, uint32_t salt) {
 absl::Status RunPrefill(Session& s, int32_t n_prompt, int32_t reps, int32_t n_vocab, TestResult* r) {
   // Warm-up: pool threads, caches (a short prompt, not a whole repetition).
   std::vector<int32_t> warm = BenchTokens(std::min(n_prompt, 16), n_vocab, 1);
+  s.Reset();  // the previous test's tokens may leave no room for the warm-up
   EMBER_RETURN_IF_ERROR(s.Eval(warm, nullptr, nullptr));
   std::vector<double> rates;
   for (int32_t rep = 0; rep < reps; ++rep) {
