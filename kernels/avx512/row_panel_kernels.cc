@@ -42,13 +42,13 @@ struct Activations {
 // One 32-value block of one panel for T tokens: acc[t] += the block's 16 row sums times the
 // weight and activation scales, asking for the slice kPrefetchBytes ahead.
 //
-// Up to 4 tokens sum each block in two int32 chains per token (more independent dpbusd in
-// flight); more tokens already give enough chains and keep one per token, which leaves
-// registers for 8. Integer sums are exact, so every T gives each token the same int32 sum
+// One or two tokens sum each block in two int32 chains per token (more independent dpbusd
+// in flight); three or more already give enough chains and keep one per token, which also
+// leaves registers for 8 (measured side by side with 4 sessions: one chain no slower). Integer sums are exact, so every T gives each token the same int32 sum
 // and then the same float operations: the per-token arithmetic does not depend on T.
 template <bool kQ8, int T>
 inline void PanelBlock(const uint8_t* panel, const uint8_t* slice, int64_t b, const Activations x, __m512* acc) {
-  constexpr bool kTwoChains = T <= 4;
+  constexpr bool kTwoChains = T <= 2;
   // Every token count streams from DRAM: batched decode runs groups of up to 8 tokens
   // (RowExactPanels), whose first group reads each chunk from memory.
   #pragma GCC unroll 8
