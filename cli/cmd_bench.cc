@@ -7,9 +7,17 @@
 // peak against 2 x (matrix parameters) operations per token (attention's own FLOPs are not
 // counted, as in the perf baseline).
 //
+// --sessions 1,4,8 adds batched decode: tg<N> with S > 1 sessions feeds each of S sessions a
+// token per step, all S in one forward pass (ember_session_eval_batch), and reports the
+// aggregate rate S x N / time. Its roofline is S x the one-session one: a step still reads
+// the weights once.
+//
 // --json prints exactly one JSON array on stdout, one object per test:
 //   {"test": "pp512", "threads": 2, "tokens_per_second": X, "stddev": Y}
-// and the human-readable report (rooflines, load time, memory) on stderr.
+// and the human-readable report (rooflines, load time, memory) on stderr. When --sessions
+// asks for more than one session, every object also carries "sessions": S (1 for prefill
+// and one-session decode), and the table a sessions column; with one session (or no
+// --sessions) the output is exactly as without the flag.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -34,6 +42,7 @@
 #include "lib/base/errors.h"
 #include "lib/model/model.h"
 #include "lib/model/weights.h"
+#include "lib/runtime/batch_eval.h"
 #include "lib/runtime/session.h"
 #include "nlohmann/json.hpp"
 
@@ -98,6 +107,7 @@ struct TestResult {
   int32_t threads = 0;
   bool prefill = false;
   double mean = 0, stddev = 0;
+  int32_t sessions = 1;
 };
 
 void MeanStddev(const std::vector<double>& v, double* mean, double* stddev) {
@@ -123,6 +133,7 @@ std::vector<int32_t> BenchTokens(int32_t n, int32_t n_vocab, uint32_t salt) {
 absl::Status RunPrefill(Session& s, int32_t n_prompt, int32_t reps, int32_t n_vocab, TestResult* r) {
   // Warm-up: pool threads, caches (a short prompt, not a whole repetition).
   std::vector<int32_t> warm = BenchTokens(std::min(n_prompt, 16), n_vocab, 1);
+  s.Reset();  // the previous test's tokens may leave no room for the warm-up
   EMBER_RETURN_IF_ERROR(s.Eval(warm, nullptr, nullptr));
   std::vector<double> rates;
   for (int32_t rep = 0; rep < reps; ++rep) {
@@ -152,6 +163,37 @@ absl::Status RunGeneration(Session& s, int32_t n_gen, int32_t reps, int32_t n_vo
   return absl::OkStatus();
 }
 
+// tg with `others.size() + 1` sessions decoding in one batched pass per step: `first` (whose
+// thread pool the batch runs on) and `others` each get one token per step.
+absl::Status RunBatchedGeneration(Session& first, const std::vector<std::unique_ptr<Session>>& others, int32_t n_gen,
+                                  int32_t reps, int32_t n_vocab, TestResult* r) {
+  std::vector<Session*> sessions = {&first};
+  for (const auto& s : others) sessions.push_back(s.get());
+  const size_t n = sessions.size();
+  std::vector<absl::Status> statuses(n);
+  std::vector<std::vector<int32_t>> ids(n);
+  std::vector<BatchItem> items(n);
+  auto step = [&](int32_t i) -> absl::Status {
+    for (size_t j = 0; j < n; ++j) items[j] = {sessions[j], absl::MakeConstSpan(ids[j].data() + i, 1)};
+    EMBER_RETURN_IF_ERROR(EvalBatch(items, absl::MakeSpan(statuses)));
+    for (const absl::Status& st : statuses) EMBER_RETURN_IF_ERROR(st);
+    return absl::OkStatus();
+  };
+  std::vector<double> rates;
+  for (int32_t rep = 0; rep < reps; ++rep) {
+    for (size_t j = 0; j < n; ++j) {
+      sessions[j]->Reset();
+      ids[j] = BenchTokens(n_gen + 1, n_vocab, static_cast<uint32_t>(200 + rep + 1000 * j));
+    }
+    EMBER_RETURN_IF_ERROR(step(0));  // warm-up
+    const Clock::time_point start = Clock::now();
+    for (int32_t i = 1; i <= n_gen; ++i) EMBER_RETURN_IF_ERROR(step(i));
+    rates.push_back(static_cast<double>(n) * n_gen / SecondsSince(start));
+  }
+  MeanStddev(rates, &r->mean, &r->stddev);
+  return absl::OkStatus();
+}
+
 int Fail(const std::string& what, const absl::Status& s) {
   std::fprintf(stderr, "ember %s: %s: %s\n", kCmd, what.c_str(), std::string(s.message()).c_str());
   return 1;
@@ -167,6 +209,12 @@ int RunBench() {
   if (!ParseIntList(p_text, 0, &prompts)) return UsageError(kCmd, "-p takes prompt lengths, e.g. 512 or 128,512");
   const std::string t_text = absl::GetFlag(FLAGS_bench_threads).empty() ? "1" : absl::GetFlag(FLAGS_bench_threads);
   if (!ParseIntList(t_text, 1, &threads)) return UsageError(kCmd, "-t takes thread counts >= 1, e.g. 2 or 1,2");
+  std::vector<int32_t> session_counts = {1};
+  if (!absl::GetFlag(FLAGS_sessions).empty() && !ParseIntList(absl::GetFlag(FLAGS_sessions), 1, &session_counts)) {
+    return UsageError(kCmd, "--sessions takes session counts >= 1, e.g. 1,4,8");
+  }
+  // Batched runs label every result with its session count; one session keeps today's output.
+  const bool batched = std::any_of(session_counts.begin(), session_counts.end(), [](int32_t s) { return s > 1; });
   const int32_t n_gen = absl::GetFlag(FLAGS_n) < 0 ? 128 : absl::GetFlag(FLAGS_n);
   const int32_t reps = absl::GetFlag(FLAGS_r);
   if (reps < 1) return UsageError(kCmd, "-r must be >= 1");
@@ -210,9 +258,24 @@ int RunBench() {
       kv_bytes = std::max(kv_bytes, s.kv_bytes());
       results.push_back(r);
     }
-    if (n_gen > 0) {
-      TestResult r{absl::StrCat("tg", n_gen), t, false};
-      absl::Status st = RunGeneration(s, n_gen, reps, config.n_vocab, &r);
+    for (const int32_t n_sessions : n_gen > 0 ? session_counts : std::vector<int32_t>{}) {
+      TestResult r{absl::StrCat("tg", n_gen), t, false, 0, 0, n_sessions};
+      absl::Status st;
+      if (n_sessions == 1) {
+        st = RunGeneration(s, n_gen, reps, config.n_vocab, &r);
+      } else {
+        // The batch runs on the first session's pool; the others need no threads of their own.
+        SessionOptions other_options = so;
+        other_options.n_threads = 1;
+        std::vector<std::unique_ptr<Session>> others;
+        for (int32_t j = 1; j < n_sessions && st.ok(); ++j) {
+          absl::StatusOr<std::unique_ptr<Session>> other = Session::Create(**model, other_options);
+          if (!other.ok()) return Fail("cannot create a session", other.status());
+          others.push_back(std::move(*other));
+        }
+        st = RunBatchedGeneration(s, others, n_gen, reps, config.n_vocab, &r);
+        for (const auto& other : others) kv_bytes = std::max(kv_bytes, other->kv_bytes());
+      }
       if (!st.ok()) return Fail(r.name, st);
       kv_bytes = std::max(kv_bytes, s.kv_bytes());
       results.push_back(r);
@@ -226,7 +289,10 @@ int RunBench() {
   if (json) {
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
     for (const TestResult& r : results) {
-      out.push_back({{"test", r.name}, {"threads", r.threads}, {"tokens_per_second", r.mean}, {"stddev", r.stddev}});
+      nlohmann::ordered_json o = {
+          {"test", r.name}, {"threads", r.threads}, {"tokens_per_second", r.mean}, {"stddev", r.stddev}};
+      if (batched) o["sessions"] = r.sessions;
+      out.push_back(std::move(o));
     }
     std::printf("%s\n", out.dump().c_str());
     std::fflush(stdout);
@@ -250,8 +316,11 @@ int RunBench() {
                load_seconds);
   std::fprintf(report, "peak RSS: %.3f GB vs file %.3f GB + KV %.3f GB = %.3f GB\n", peak_rss / 1e9, file_bytes / 1e9,
                static_cast<double>(kv_bytes) / 1e9, (file_bytes + static_cast<double>(kv_bytes)) / 1e9);
-  std::fprintf(report, "\n| test | t | tokens/s | roofline tokens/s | %% of roofline | roofline basis |\n");
-  std::fprintf(report, "| --- | --- | --- | --- | --- | --- |\n");
+  // Batched runs get a sessions column right after t.
+  auto sessions_cell = [&](const TestResult& r) { return batched ? absl::StrCat(r.sessions, " | ") : std::string(); };
+  std::fprintf(report, "\n| test | t | %stokens/s | roofline tokens/s | %% of roofline | roofline basis |\n",
+               batched ? "sessions | " : "");
+  std::fprintf(report, "| --- | --- | %s--- | --- | --- | --- |\n", batched ? "--- | " : "");
   // Both rooflines are measured here, per thread count, after the timed tests: a figure
   // divided by another machine's limits says nothing (the Intel and AMD machines of this
   // kind differ by 2x in bandwidth).
@@ -264,15 +333,18 @@ int RunBench() {
       if (int8_peak[ti].instruction.empty()) int8_peak[ti] = MeasureInt8Peak(r.threads, 5);
       const double peak = int8_peak[ti].ops_per_second;
       const double roof = peak / (2 * traffic.params);
-      std::fprintf(report, "| %s | %d | %s | %.1f | %.1f%% | int8 %s %.0f GOP/s measured, achieved %.0f GOP/s |\n",
-                   r.name.c_str(), r.threads, figure.c_str(), roof, roof > 0 ? 100 * r.mean / roof : 0.0,
-                   int8_peak[ti].instruction.c_str(), peak / 1e9, r.mean * 2 * traffic.params / 1e9);
+      std::fprintf(report, "| %s | %d | %s%s | %.1f | %.1f%% | int8 %s %.0f GOP/s measured, achieved %.0f GOP/s |\n",
+                   r.name.c_str(), r.threads, sessions_cell(r).c_str(), figure.c_str(), roof,
+                   roof > 0 ? 100 * r.mean / roof : 0.0, int8_peak[ti].instruction.c_str(), peak / 1e9,
+                   r.mean * 2 * traffic.params / 1e9);
       continue;
     }
     if (bandwidth[ti] < 0) bandwidth[ti] = MeasureReadBandwidth(r.threads, BandwidthBufferBytes(), 5);
-    const double roof = bandwidth[ti] / traffic.bytes;
-    std::fprintf(report, "| %s | %d | %s | %.2f | %.1f%% | read %.1f GB/s measured |\n", r.name.c_str(),
-                 r.threads, figure.c_str(), roof, 100 * r.mean / roof, bandwidth[ti] / 1e9);
+    // A batched step reads the weights once for all its sessions' tokens.
+    const double roof = r.sessions * bandwidth[ti] / traffic.bytes;
+    std::fprintf(report, "| %s | %d | %s%s | %.2f | %.1f%% | read %.1f GB/s measured |\n", r.name.c_str(),
+                 r.threads, sessions_cell(r).c_str(), figure.c_str(), roof, 100 * r.mean / roof,
+                 bandwidth[ti] / 1e9);
   }
   return 0;
 }

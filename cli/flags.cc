@@ -44,6 +44,9 @@ ABSL_FLAG(std::string, j, "", "template: JSON file with the render context");
 ABSL_FLAG(std::string, system, "", "chat: the system message opening the conversation");
 ABSL_FLAG(bool, verbose, false, "chat: per turn, prompt tokens evaluated and reused (stderr)");
 ABSL_FLAG(std::string, bench_threads, "", "bench: comma-separated thread counts (what -t means for bench)");
+ABSL_FLAG(std::string, sessions, "",
+          "bench: comma-separated session counts; tg with N > 1 decodes N sessions a token each in one "
+          "forward pass (batched decode) and reports their aggregate tokens/s");
 
 namespace ember::cli {
 

@@ -36,6 +36,7 @@ ABSL_DECLARE_FLAG(std::string, o);
 ABSL_DECLARE_FLAG(int32_t, layers);
 ABSL_DECLARE_FLAG(int32_t, r);
 ABSL_DECLARE_FLAG(std::string, bench_threads);
+ABSL_DECLARE_FLAG(std::string, sessions);
 ABSL_DECLARE_FLAG(std::string, system);
 ABSL_DECLARE_FLAG(bool, verbose);
 ABSL_DECLARE_FLAG(std::string, grammar);

@@ -6,7 +6,11 @@
 //         them full 32-bit) into a buffer of input-chosen capacity;
 //   op 2  ember_session_eval of arbitrary ids on a fresh 64-token session, split in chunks,
 //         then ember_session_sample; errors must leave the session as it was;
-//   op 3  ember_session_generate of the text as a prompt, a few tokens, with sampling.
+//   op 3  ember_session_generate of the text as a prompt, a few tokens, with sampling;
+//   op 4  ember_session_eval_batch of arbitrary ids over 1-4 sessions at different
+//         positions (flags may list one twice: a malformed call that must touch nothing);
+//         every session that succeeds has the logits of its twin evaluated alone, every one
+//         that fails is as it was. (Ops 5-7 are op 3.)
 // Every status must be a documented one and every failure must come with a message.
 // Fixture: $EMBER_SOURCE_DIR/tests/data/models/stories260K.gguf (scripts/fuzz.sh sets it),
 // else the source tree this file was compiled from.
@@ -175,6 +179,70 @@ void Eval(ember_model* m, uint8_t flags, std::string_view bytes) {
   ember_session_free(s);
 }
 
+std::vector<float> Logits(const ember_session* s) {
+  const float* l = nullptr;
+  size_t n = 0;
+  if (ember_session_logits(s, &l, &n) != EMBER_OK) return {};
+  return {l, l + n};
+}
+
+void EvalBatch(ember_model* m, uint8_t flags, std::string_view bytes) {
+  const size_t n_sessions = 1 + (flags & 3);
+  const bool repeat = (flags & 4) && n_sessions > 1;  // list the first session twice
+  std::vector<int32_t> ids = Ids(bytes, flags & 64);
+  // Session i has evaluated i ids before the batch (different positions); its twin too.
+  std::vector<ember_session*> sessions, twins;
+  for (size_t i = 0; i < n_sessions; ++i) {
+    sessions.push_back(NewSession(m, flags & 16));
+    twins.push_back(NewSession(m, flags & 16));
+    const std::vector<int32_t> history(i, static_cast<int32_t>(i + 1));
+    if (!history.empty()) {
+      Check(ember_session_eval(sessions[i], history.data(), i, nullptr, 0) == EMBER_OK, "history eval");
+      Check(ember_session_eval(twins[i], history.data(), i, nullptr, 0) == EMBER_OK, "twin history eval");
+    }
+  }
+  // Sessions before the last get 1-4 ids each (as the flags choose), the last the rest
+  // (more than 8 ids run on their own inside the call; more than fit fill the context).
+  std::vector<size_t> counts(n_sessions, 0);
+  size_t used = 0;
+  for (size_t i = 0; i < n_sessions; ++i) {
+    const size_t want = i + 1 < n_sessions ? 1 + (i + (flags >> 5)) % 4 : ids.size() - used;
+    counts[i] = std::min(want, ids.size() - used);
+    used += counts[i];
+  }
+  std::vector<ember_session*> listed = sessions;
+  if (repeat) listed.back() = sessions.front();
+  std::vector<ember_status> statuses(n_sessions, EMBER_ERR_INTERNAL);
+  std::vector<int32_t> before(n_sessions);
+  for (size_t i = 0; i < n_sessions; ++i) before[i] = ember_session_n_past(sessions[i]);
+  const ember_status st = ember_session_eval_batch(listed.data(), listed.size(), ids.data(), counts.data(),
+                                                   statuses.data());
+  if (repeat) {
+    Check(st == EMBER_ERR_INVALID_ARGUMENT, "a repeated session was accepted");
+    CheckFailure(st);
+    for (size_t i = 0; i < n_sessions; ++i) {
+      Check(statuses[i] == EMBER_ERR_INTERNAL, "a malformed call wrote a status");
+      Check(ember_session_n_past(sessions[i]) == before[i], "a malformed call changed a session");
+    }
+  } else {
+    Check(st == EMBER_OK, "a well-formed batch failed");
+    size_t offset = 0;
+    for (size_t i = 0; i < n_sessions; ++i) {
+      const ember_status alone = ember_session_eval(twins[i], ids.data() + offset, counts[i], nullptr, 0);
+      Check(statuses[i] == alone, "a session's batch outcome differs from its outcome alone");
+      if (statuses[i] == EMBER_OK) {
+        Check(ember_session_n_past(sessions[i]) == before[i] + static_cast<int32_t>(counts[i]), "n_past after batch");
+        Check(Logits(sessions[i]) == Logits(twins[i]), "batched logits differ from the session alone");
+      } else {
+        Check(ember_session_n_past(sessions[i]) == before[i], "a failed session changed n_past");
+      }
+      offset += counts[i];
+    }
+  }
+  for (ember_session* s : sessions) ember_session_free(s);
+  for (ember_session* s : twins) ember_session_free(s);
+}
+
 int32_t Stop(void* user, int32_t token, const char* text, size_t len) {
   // The streamed text must be valid UTF-8 on its own.
   if (!ember::IsValidUtf8(std::string_view(text, len))) std::abort();
@@ -199,13 +267,14 @@ void Generate(ember_model* m, uint8_t flags, std::string_view prompt) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
   ember_model* m = Model();
-  const uint8_t op = data[0] & 3;
+  const uint8_t op = data[0] & 7;
   const uint8_t flags = data[1];
   const std::string_view rest(reinterpret_cast<const char*>(data + 2), size - 2);
   switch (op) {
     case 0: Tokenize(m, flags, rest); break;
     case 1: Detokenize(m, flags, rest); break;
     case 2: Eval(m, flags, rest); break;
+    case 4: EvalBatch(m, flags, rest); break;
     default: Generate(m, flags, rest); break;
   }
   return 0;

@@ -3,6 +3,12 @@
 //
 // A row kernel computes y[t * y_stride + r] for r in [row_begin, row_end) and every token t,
 // blocking over tokens itself (prefill) or streaming rows (decode, n_tokens == 1).
+//
+// Row exactness (what batched decode of several sessions relies on, lib/model/forward.h):
+// a row-exact kernel computes every (row, token) value with exactly the operations, in
+// exactly the order, of its one-token call, so a token's outputs are bit-identical whatever
+// other tokens share the call. Float kernels must always be row-exact (their tiles keep one
+// accumulator per (row, token) and walk the columns in the same order for every tile shape).
 #ifndef EMBER_KERNELS_KERNEL_TABLE_H_
 #define EMBER_KERNELS_KERNEL_TABLE_H_
 
@@ -23,6 +29,10 @@ using QuantRowsKernel = void (*)(const WeightMatrix& w, int64_t row_begin, int64
 struct QuantKernel {
   QuantRowsKernel rows = nullptr;
   int weight_offset = 0;  // what the kernel adds to weights to make them unsigned
+  // A row-exact twin of `rows` (same weight_offset), for kernels whose `rows` switches to a
+  // differently ordered prefill arithmetic above some token count. Null: `rows` itself is
+  // row-exact for every n_tokens.
+  QuantRowsKernel row_exact = nullptr;
 };
 
 // Writes panels [panel_begin, panel_end) of `src` (row layout) into the row-panel layout

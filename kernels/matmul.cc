@@ -94,7 +94,10 @@ void DequantizeRow(const WeightMatrix& w, int64_t row, float* dst) {
   scalar::DequantizeRow(w.type, static_cast<const uint8_t*>(w.data) + row * w.row_bytes, w.cols, dst);
 }
 
-void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, Parallel& par) {
+namespace {
+
+void MatMulImpl(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, Parallel& par,
+                bool row_exact) {
   if (w.rows <= 0 || n_tokens <= 0) return;
   const KernelTable& k = ActiveKernels();
   if (FloatRowsKernel f = FloatKernelFor(k, w.type)) {
@@ -107,7 +110,8 @@ void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, P
     ForRowUnits(w.rows, par, [&](int64_t b, int64_t e) { ExactQuantRows(k, w, b, e, x, n_tokens, y); });
     return;
   }
-  if (n_tokens >= kAmxMinTokens && amx::Bf16GemmSupports(w) && AmxUsable()) {
+  // Exact numerics above are row-exact as they are (dequantize, then the float kernel).
+  if (!row_exact && n_tokens >= kAmxMinTokens && amx::Bf16GemmSupports(w) && AmxUsable()) {
     // Prefill on AMX: bf16 tiles (kernels/amx/amx_bf16_gemm.h says why not int8 ones).
     thread_local std::vector<uint8_t> storage;
     const size_t bytes = static_cast<size_t>(amx::Bf16ActivationBytes(n_tokens, w.cols));
@@ -120,7 +124,20 @@ void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, P
   thread_local Q8ActivationBuffer xq;
   xq.Quantize(x, n_tokens, w.cols, q->weight_offset, n_tokens > 1 ? par : SerialParallel());
   const Q8ActivationsView& view = xq.view();
-  ForRowUnits(w.rows, par, [&](int64_t b, int64_t e) { q->rows(w, b, e, view, y, w.rows); });
+  // Activations are quantized row by row with the same twin for any n_tokens, so only the
+  // row kernel decides row exactness.
+  const QuantRowsKernel rows = row_exact && q->row_exact != nullptr ? q->row_exact : q->rows;
+  ForRowUnits(w.rows, par, [&](int64_t b, int64_t e) { rows(w, b, e, view, y, w.rows); });
+}
+
+}  // namespace
+
+void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, Parallel& par) {
+  MatMulImpl(w, x, n_tokens, y, par, n_tokens <= kRowExactMaxTokens);
+}
+
+void MatMulRowExact(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, Parallel& par) {
+  MatMulImpl(w, x, n_tokens, y, par, /*row_exact=*/true);
 }
 
 }  // namespace ember

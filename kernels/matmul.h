@@ -29,9 +29,21 @@ struct WeightMatrix {
   WeightLayout layout = WeightLayout::kRows;
 };
 
+// MatMul of at most this many tokens is row-exact: each token's output row is bit-identical
+// to a one-token MatMul of that token alone (kernels/kernel_table.h says how kernels keep
+// this). A session evaluating up to this many tokens thus gets the same numbers alone as
+// stacked with other sessions' tokens in one batched forward pass (lib/model/forward.h).
+// Above it, prefill takes faster kernels with their own summation order.
+inline constexpr int64_t kRowExactMaxTokens = 8;
+
 // y[t * w.rows + r] = sum_c w[r][c] * x[t * w.cols + c], for t in [0, n_tokens).
 // n_tokens == 1 is a decode step (matrix-vector); larger n is prefill.
 void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, Parallel& par);
+
+// MatMul that is row-exact for any n_tokens (see kRowExactMaxTokens): the matmul of a
+// batched forward pass, whose stacked rows come from several sessions. Weights are read
+// once for all tokens.
+void MatMulRowExact(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, Parallel& par);
 
 // Writes row `row` of w, converted to float, into dst[0 .. w.cols).
 void DequantizeRow(const WeightMatrix& w, int64_t row, float* dst);

@@ -31,6 +31,21 @@ struct Q8ActivationsView {
   const int32_t* bias1 = nullptr;   // [n_tokens][n_blocks] -o * (sum of q over the block)
 };
 
+// Tokens [t0, t0 + n) of x as a view of their own (`static inline`: ISA translation units
+// include this header and must not share an external-linkage inline function).
+static inline Q8ActivationsView TokenRange(const Q8ActivationsView& x, int64_t t0, int64_t n) {
+  Q8ActivationsView v = x;
+  v.n_tokens = n;
+  v.q += t0 * x.cols;
+  v.d += t0 * x.n_blocks;
+  v.sum16 += 2 * t0 * x.n_blocks;
+  v.dsum += t0 * x.n_blocks;
+  v.d8 += 8 * t0 * x.n_blocks;
+  v.bias8 += 8 * t0 * x.n_blocks;
+  v.bias1 += t0 * x.n_blocks;
+  return v;
+}
+
 }  // namespace ember
 
 #endif  // EMBER_KERNELS_Q8_ACTIVATIONS_H_

@@ -1063,6 +1063,41 @@ EMBER_API const char *ember_generator_error(const ember_generator *generator);
 ** the tokens reported so far plus any held back for stop strings). NULL is a no-op. */
 EMBER_API void ember_generator_free(ember_generator *generator);
 
+/*
+** Evaluates several sessions of one model in one forward pass. Session i is fed the next
+** n_tokens_each[i] ids of `tokens` (all sessions' ids concatenated in session order) at its
+** own position, with its own KV cache, exactly as ember_session_eval(sessions[i], ids,
+** n_tokens_each[i], NULL, 0) would feed them. Decoding is bound by reading the weights, and
+** the pass reads them once for every session's tokens: k sessions decoding a token each
+** cost much less than k calls of ember_session_eval().
+** Outcomes are per session, in statuses[i] (n_sessions entries, written by the call):
+** EMBER_OK, or what ember_session_eval would return for it (EMBER_ERR_INVALID_TOKEN,
+** EMBER_ERR_CONTEXT_FULL, EMBER_ERR_CANCELLED, EMBER_ERR_OUT_OF_MEMORY). All-or-nothing per
+** session: a session whose status is an error is exactly as before the call; no session's
+** outcome depends on another's.
+** Batch invariance: each session's logits (ember_session_logits()) are bit-identical to
+** those ember_session_eval on that session alone would give, whatever else is in the batch
+** and whatever the thread counts, so a server's answers never depend on its load. Sessions
+** given 1 to 8 ids (and at most the session's n_batch) share the pass; one given more (a
+** prompt: compute-bound, it would gain nothing) is evaluated on its own inside the call.
+** A session given 0 ids is left as it is (status EMBER_OK).
+** The pass runs on the threads of sessions[0] (its n_threads); the others' threads rest.
+** Ownership: the caller keeps every array; the call keeps no pointer to any of them.
+** Return value: EMBER_OK when the call was well-formed (the outcomes are in statuses; after
+** a failure ember_last_error() holds the message of the last session, in order, that
+** failed). For a malformed call no session is touched and statuses is not written:
+** EMBER_ERR_INVALID_ARGUMENT for sessions, n_tokens_each or statuses NULL, tokens NULL
+** while some count is above 0, n_sessions 0, a NULL session, a session listed twice,
+** sessions of different models, or a count above INT32_MAX.
+** Thread safety: the call uses every listed session as ember_session_eval uses its one: no
+** other call may use any of them meanwhile, except ember_session_cancel(), which stops that
+** session's part only (its status becomes EMBER_ERR_CANCELLED; the others go on).
+*/
+EMBER_NODISCARD
+EMBER_API ember_status ember_session_eval_batch(ember_session *const *sessions, size_t n_sessions,
+                                                const int32_t *tokens, const size_t *n_tokens_each,
+                                                ember_status *statuses);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

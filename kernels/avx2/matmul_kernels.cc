@@ -343,6 +343,8 @@ void QuantRows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const 
                                             x.n_tokens, w.row_bytes, x.n_tokens == 1 ? 4 : 2);
 }
 
+// The tiles keep one accumulator per (row, token), summed in the same order for every tile
+// shape: all kernels are row-exact (kernels/kernel_table.h), no row_exact twins needed.
 constexpr KernelTable kTable = {
     FloatRows<DType::kF32>,
     FloatRows<DType::kF16>,

@@ -485,7 +485,34 @@ void KQuantPanelGemm(const WeightMatrix& w, int64_t row_begin, int64_t row_end, 
   }
 }
 
+// Row exactness (kernels/kernel_table.h): the decode kernels compute each token with the
+// same operations for any T, so any token count runs as groups of up to 3 (Q6_K's 4 x T
+// int32 sub-block sums already fill most registers at T = 3).
+template <bool kQ5>
+void Q45KRowExact(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x, float* y,
+                  int64_t y_stride) {
+  static constexpr TokenCountKernel kByCount[] = {nullptr, Q45KPanelRows<kQ5, 1>, Q45KPanelRows<kQ5, 2>,
+                                                  Q45KPanelRows<kQ5, 3>};
+  ForTokenGroups(w, row_begin, row_end, x, y, y_stride, 3, kByCount);
+}
+
 }  // namespace
+
+void Q4_KRowPanelsRowExact(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
+                           float* y, int64_t y_stride) {
+  Q45KRowExact<false>(w, row_begin, row_end, x, y, y_stride);
+}
+
+void Q5_KRowPanelsRowExact(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
+                           float* y, int64_t y_stride) {
+  Q45KRowExact<true>(w, row_begin, row_end, x, y, y_stride);
+}
+
+void Q6_KRowPanelsRowExact(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
+                           float* y, int64_t y_stride) {
+  static constexpr TokenCountKernel kByCount[] = {nullptr, Q6KPanelRows<1>, Q6KPanelRows<2>, Q6KPanelRows<3>};
+  ForTokenGroups(w, row_begin, row_end, x, y, y_stride, 3, kByCount);
+}
 
 void Q4_KRowPanels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
                    float* y, int64_t y_stride) {

@@ -1,5 +1,6 @@
 // Small helpers shared by the AVX-512 (and AMX) translation units: row masks, 16-row
-// gathers, 4-byte broadcasts and a per-thread scratch buffer.
+// gathers, 4-byte broadcasts, a per-thread scratch buffer and the token-group walk of the
+// row-exact matmuls.
 //
 // Everything is in an anonymous namespace on purpose (as kernels/tile_walk.h): each ISA
 // translation unit gets its own internal copy compiled with its flags, so the linker can
@@ -12,6 +13,9 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+
+#include "kernels/matmul.h"
+#include "kernels/q8_activations.h"
 
 namespace ember {
 namespace {
@@ -36,6 +40,33 @@ inline __m512i Broadcast4(const int8_t* p) {
   int32_t four;
   std::memcpy(&four, p, 4);
   return _mm512_set1_epi32(four);
+}
+
+// A streaming kernel for exactly n tokens, 1 <= n <= max_group, indexed by n.
+using TokenCountKernel = void (*)(const WeightMatrix& w, int64_t row_begin, int64_t row_end,
+                                  const Q8ActivationsView& x, float* y, int64_t y_stride);
+
+// Row-exact matmul of any token count (kernels/kernel_table.h) from the decode kernels of up
+// to max_group tokens, whose per-token arithmetic does not depend on their token count (one
+// accumulator chain per token). Tokens run in groups, every group over the same chunk of
+// rows (small enough for L2) before the next chunk, so the weights still come from memory
+// once. row_begin and the chunks are whole 16-row panels.
+inline void ForTokenGroups(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
+                           float* y, int64_t y_stride, int max_group, const TokenCountKernel* by_count) {
+  if (x.n_tokens <= max_group) {
+    by_count[x.n_tokens](w, row_begin, row_end, x, y, y_stride);
+    return;
+  }
+  constexpr int64_t kChunkBytes = 256 * 1024;
+  int64_t chunk = kChunkBytes / (w.row_bytes > 0 ? w.row_bytes : 1);
+  chunk = chunk < 16 ? 16 : chunk - chunk % 16;
+  for (int64_t r0 = row_begin; r0 < row_end; r0 += chunk) {
+    const int64_t r1 = Min(row_end, r0 + chunk);
+    for (int64_t t0 = 0; t0 < x.n_tokens; t0 += max_group) {
+      const int64_t nt = Min(max_group, x.n_tokens - t0);
+      by_count[nt](w, r0, r1, TokenRange(x, t0, nt), y + t0 * y_stride, y_stride);
+    }
+  }
 }
 
 // Grow-only, 64-byte aligned scratch, one per thread (plain malloc: no library templates).

@@ -425,21 +425,24 @@ void PanelOrTileRows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, 
   }
 }
 
+// Row-exact twins (kernels/kernel_table.h): the register tiles keep one accumulator per
+// (row, token) in the same order for every tile shape, so the tile kernels are row-exact;
+// the panel GEMMs are not (per-call 32-row panels, chunked sums).
 constexpr KernelTable kTable = {
     FloatRows<DType::kF32>,
     FloatRows<DType::kF16>,
     FloatRows<DType::kBF16>,
-    {PanelOrTileRows<Q8_0Decoder, Q8_0PanelGemm>, Q8_0Decoder::kOffset},
-    {PanelOrTileRows<Q4_0Decoder, Q4_0PanelGemm>, Q4_0Decoder::kOffset},
+    {PanelOrTileRows<Q8_0Decoder, Q8_0PanelGemm>, Q8_0Decoder::kOffset, QuantRows<Q8_0Decoder>},
+    {PanelOrTileRows<Q4_0Decoder, Q4_0PanelGemm>, Q4_0Decoder::kOffset, QuantRows<Q4_0Decoder>},
     {QuantRows<Q4_KDecoder>, Q4_KDecoder::kOffset},
     {QuantRows<Q5_KDecoder>, Q5_KDecoder::kOffset},
     {QuantRows<Q6_KDecoder>, Q6_KDecoder::kOffset},
-    {Q8_0RowPanels, Q8_0Decoder::kOffset},
-    {Q4_0RowPanels, Q4_0Decoder::kOffset},
+    {Q8_0RowPanels, Q8_0Decoder::kOffset, Q8_0RowPanelsRowExact},
+    {Q4_0RowPanels, Q4_0Decoder::kOffset, Q4_0RowPanelsRowExact},
     PackRowPanels,
-    {Q4_KRowPanels, 0},
-    {Q5_KRowPanels, 0},
-    {Q6_KRowPanels, 32},
+    {Q4_KRowPanels, 0, Q4_KRowPanelsRowExact},
+    {Q5_KRowPanels, 0, Q5_KRowPanelsRowExact},
+    {Q6_KRowPanels, 32, Q6_KRowPanelsRowExact},
 };
 
 }  // namespace

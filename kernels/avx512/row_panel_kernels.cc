@@ -40,19 +40,25 @@ struct Activations {
 };
 
 // One 32-value block of one panel for T tokens: acc[t] += the block's 16 row sums times the
-// weight and activation scales. Decode (T == 1) also asks for the slice kPrefetchBytes ahead.
+// weight and activation scales, asking for the slice kPrefetchBytes ahead.
+//
+// One or two tokens sum each block in two int32 chains per token (more independent dpbusd
+// in flight); three or more already give enough chains and keep one per token, which also
+// leaves registers for 8 (measured side by side with 4 sessions: one chain no slower). Integer sums are exact, so every T gives each token the same int32 sum
+// and then the same float operations: the per-token arithmetic does not depend on T.
 template <bool kQ8, int T>
 inline void PanelBlock(const uint8_t* panel, const uint8_t* slice, int64_t b, const Activations x, __m512* acc) {
-  if constexpr (T == 1) {
-    #pragma GCC unroll 8
-    for (int64_t l = 0; l < (kQ8 ? 512 : 256); l += 64) {
-      _mm_prefetch(reinterpret_cast<const char*>(slice + kPrefetchBytes + l), _MM_HINT_T0);
-    }
+  constexpr bool kTwoChains = T <= 2;
+  // Every token count streams from DRAM: batched decode runs groups of up to 8 tokens
+  // (RowExactPanels), whose first group reads each chunk from memory.
+  #pragma GCC unroll 8
+  for (int64_t l = 0; l < (kQ8 ? 512 : 256); l += 64) {
+    _mm_prefetch(reinterpret_cast<const char*>(slice + kPrefetchBytes + l), _MM_HINT_T0);
   }
   const int64_t nb = x.nb;
   __m512i i0[T], i1[T];
   const int8_t* xo[T];
-  #pragma GCC unroll 4
+  #pragma GCC unroll 8
   for (int t = 0; t < T; ++t) {
     i0[t] = _mm512_set1_epi32(x.bias1[t * nb + b]);  // -o * sum(q_x): undoes the weight offset
     i1[t] = _mm512_setzero_si512();
@@ -63,10 +69,11 @@ inline void PanelBlock(const uint8_t* panel, const uint8_t* slice, int64_t b, co
     for (int g = 0; g < 8; g += 2) {
       const __m512i w0 = _mm512_load_si512(slice + 64 * g);
       const __m512i w1 = _mm512_load_si512(slice + 64 * g + 64);
-      #pragma GCC unroll 4
+      #pragma GCC unroll 8
       for (int t = 0; t < T; ++t) {
         i0[t] = _mm512_dpbusd_epi32(i0[t], w0, Broadcast4(xo[t] + 4 * g));
-        i1[t] = _mm512_dpbusd_epi32(i1[t], w1, Broadcast4(xo[t] + 4 * g + 4));
+        __m512i& second = kTwoChains ? i1[t] : i0[t];
+        second = _mm512_dpbusd_epi32(second, w1, Broadcast4(xo[t] + 4 * g + 4));
       }
     }
   } else {
@@ -76,22 +83,23 @@ inline void PanelBlock(const uint8_t* panel, const uint8_t* slice, int64_t b, co
       const __m512i raw = _mm512_load_si512(slice + 64 * k);
       const __m512i lo = _mm512_and_si512(raw, nib);                         // values 4k..4k+3
       const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(raw, 4), nib);  // values 16+4k..
-      #pragma GCC unroll 4
+      #pragma GCC unroll 8
       for (int t = 0; t < T; ++t) {
         i0[t] = _mm512_dpbusd_epi32(i0[t], lo, Broadcast4(xo[t] + 4 * k));
-        i1[t] = _mm512_dpbusd_epi32(i1[t], hi, Broadcast4(xo[t] + 16 + 4 * k));
+        __m512i& second = kTwoChains ? i1[t] : i0[t];
+        second = _mm512_dpbusd_epi32(second, hi, Broadcast4(xo[t] + 16 + 4 * k));
       }
     }
   }
   const __m512 ws = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(panel + 32 * b)));
-  #pragma GCC unroll 4
+  #pragma GCC unroll 8
   for (int t = 0; t < T; ++t) {
-    const __m512 sums = _mm512_cvtepi32_ps(_mm512_add_epi32(i0[t], i1[t]));
+    const __m512 sums = _mm512_cvtepi32_ps(kTwoChains ? _mm512_add_epi32(i0[t], i1[t]) : i0[t]);
     acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(sums, _mm512_set1_ps(x.d[t * nb + b])), ws, acc[t]);
   }
 }
 
-// y for T tokens (2 or 3: small batches) over the panels holding rows [row_begin, row_end).
+// y for T tokens (2 to 8: small batches) over the panels holding rows [row_begin, row_end).
 template <bool kQ8, int T>
 void PanelRows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x, float* y,
                int64_t y_stride) {
@@ -101,11 +109,11 @@ void PanelRows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const 
   for (int64_t r0 = row_begin; r0 < row_end; r0 += kRowPanelHeight) {
     const uint8_t* panel = static_cast<const uint8_t*>(w.data) + (r0 / kRowPanelHeight) * stride;
     __m512 acc[T];
-    #pragma GCC unroll 4
+    #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) PanelBlock<kQ8, T>(panel, panel + scale_bytes + b * quant_bytes, b, xa, acc);
     const __mmask16 m = RowMask(row_end - r0);
-    #pragma GCC unroll 4
+    #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) _mm512_mask_storeu_ps(y + t * y_stride + r0, m, acc[t]);
   }
 }
@@ -159,7 +167,38 @@ void RowPanels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const 
   }
 }
 
+// Row exactness (kernels/kernel_table.h): PanelRows<kQ8, T> computes each token with the
+// operations PanelRowsTwoStreams uses for one, so any token count runs as groups of up to 8.
+template <bool kQ8, int T>
+void PanelRowsN(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x, float* y,
+                int64_t y_stride) {
+  if constexpr (T == 1) {
+    PanelRowsTwoStreams<kQ8>(w, row_begin, row_end, x, y);
+  } else {
+    PanelRows<kQ8, T>(w, row_begin, row_end, x, y, y_stride);
+  }
+}
+
+template <bool kQ8>
+void RowExactPanels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x, float* y,
+                    int64_t y_stride) {
+  static constexpr TokenCountKernel kByCount[] = {nullptr,            PanelRowsN<kQ8, 1>, PanelRowsN<kQ8, 2>,
+                                                  PanelRowsN<kQ8, 3>, PanelRowsN<kQ8, 4>, PanelRowsN<kQ8, 5>,
+                                                  PanelRowsN<kQ8, 6>, PanelRowsN<kQ8, 7>, PanelRowsN<kQ8, 8>};
+  ForTokenGroups(w, row_begin, row_end, x, y, y_stride, 8, kByCount);
+}
+
 }  // namespace
+
+void Q8_0RowPanelsRowExact(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
+                           float* y, int64_t y_stride) {
+  RowExactPanels<true>(w, row_begin, row_end, x, y, y_stride);
+}
+
+void Q4_0RowPanelsRowExact(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
+                           float* y, int64_t y_stride) {
+  RowExactPanels<false>(w, row_begin, row_end, x, y, y_stride);
+}
 
 void Q8_0RowPanels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
                    float* y, int64_t y_stride) {

@@ -27,6 +27,19 @@ void Q5_KRowPanels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, co
 void Q6_KRowPanels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
                    float* y, int64_t y_stride);
 
+// Row-exact twins of the five above (kernels/kernel_table.h): any token count, each token
+// computed as the one-token decode computes it (the decode kernels run on groups of tokens).
+void Q8_0RowPanelsRowExact(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
+                           float* y, int64_t y_stride);
+void Q4_0RowPanelsRowExact(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
+                           float* y, int64_t y_stride);
+void Q4_KRowPanelsRowExact(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
+                           float* y, int64_t y_stride);
+void Q5_KRowPanelsRowExact(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
+                           float* y, int64_t y_stride);
+void Q6_KRowPanelsRowExact(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
+                           float* y, int64_t y_stride);
+
 // PanelPacker: bit-identical to scalar::PackRowPanels (K-quants go to PackKQuantRowPanels).
 void PackRowPanels(const WeightMatrix& src, int64_t panel_begin, int64_t panel_end, uint8_t* dst);
 void PackKQuantRowPanels(const WeightMatrix& src, int64_t panel_begin, int64_t panel_end, uint8_t* dst);

@@ -69,6 +69,8 @@ void QuantRows(const WeightMatrix& w, int64_t row_begin, int64_t row_end,
 
 }  // namespace
 
+// Every kernel here computes each (row, token) with one loop whatever n_tokens is: all are
+// row-exact (kernels/kernel_table.h) and need no row_exact twins.
 const KernelTable& ScalarKernels() {
   static const KernelTable table = [] {
     KernelTable k;

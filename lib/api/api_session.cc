@@ -3,10 +3,12 @@
 #include <new>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "lib/api/handles.h"
 #include "lib/api/status_map.h"
 #include "lib/base/errors.h"
+#include "lib/runtime/batch_eval.h"
 
 using ember::api::Fail;
 using ember::api::Guard;
@@ -84,6 +86,41 @@ ember_status ember_session_eval(ember_session* session, const int32_t* tokens, s
                                                   " needed");
     }
     return Report(session->session->Eval(absl::MakeConstSpan(tokens, n_tokens), all_logits));
+  });
+}
+
+ember_status ember_session_eval_batch(ember_session* const* sessions, size_t n_sessions, const int32_t* tokens,
+                                      const size_t* n_tokens_each, ember_status* statuses) {
+  constexpr const char* fn = "ember_session_eval_batch";
+  return Guard(fn, [&]() -> ember_status {
+    if (sessions == nullptr || n_tokens_each == nullptr || statuses == nullptr) {
+      return Fail(EMBER_ERR_INVALID_ARGUMENT, std::string(fn) + ": sessions, n_tokens_each or statuses is NULL");
+    }
+    if (n_sessions == 0) return Fail(EMBER_ERR_INVALID_ARGUMENT, std::string(fn) + ": n_sessions is 0");
+    std::vector<ember::BatchItem> items(n_sessions);
+    size_t offset = 0;
+    for (size_t i = 0; i < n_sessions; ++i) {
+      const size_t n = n_tokens_each[i];
+      if (n > static_cast<size_t>(INT32_MAX)) {
+        return Fail(EMBER_ERR_INVALID_ARGUMENT, std::string(fn) + ": n_tokens_each[" + std::to_string(i) +
+                                                    "] is above INT32_MAX");
+      }
+      if (n > 0 && tokens == nullptr) return Fail(EMBER_ERR_INVALID_ARGUMENT, std::string(fn) + ": tokens is NULL");
+      if (n > SIZE_MAX - offset) return Fail(EMBER_ERR_INVALID_ARGUMENT, std::string(fn) + ": token counts overflow");
+      if (sessions[i] == nullptr) {
+        return Fail(EMBER_ERR_INVALID_ARGUMENT, std::string(fn) + ": sessions[" + std::to_string(i) + "] is NULL");
+      }
+      items[i] = {sessions[i]->session.get(), absl::MakeConstSpan(n > 0 ? tokens + offset : nullptr, n)};
+      offset += n;
+    }
+    std::vector<absl::Status> outcomes(n_sessions);
+    const absl::Status call = ember::EvalBatch(items, absl::MakeSpan(outcomes));
+    if (!call.ok()) return Report(ember::Annotate(call, fn));
+    for (size_t i = 0; i < n_sessions; ++i) statuses[i] = EMBER_OK;
+    for (size_t i = 0; i < n_sessions; ++i) {
+      if (!outcomes[i].ok()) statuses[i] = Report(outcomes[i]);
+    }
+    return EMBER_OK;
   });
 }
 

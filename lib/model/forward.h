@@ -50,8 +50,29 @@ struct ForwardBuffers {
   std::vector<float> rope_cos, rope_sin;  // [n][n_rot / 2]
   std::vector<float> logits;  // [n or 1][n_vocab]
 
-  // Grows every buffer for n tokens. OutOfMemoryError if that fails.
-  absl::Status Reserve(const ModelConfig& config, int64_t n_tokens, bool all_logits);
+  // Grows every buffer for n tokens and n_logit_rows rows of logits. OutOfMemoryError if
+  // that fails.
+  absl::Status Reserve(const ModelConfig& config, int64_t n_tokens, int64_t n_logit_rows);
+};
+
+// One session's tokens among the stacked rows of a forward pass: Forward has one, a batched
+// pass (ForwardBatch) one per session. Each segment has its own positions and KV cache.
+struct ForwardSegment {
+  int64_t first_row = 0;  // row of its first token in ForwardBuffers
+  int64_t n_tokens = 0;
+  int64_t pos = 0;        // position of its first token
+  const KvRows* kv = nullptr;
+};
+
+// The rows a layer runs on. Row-wise steps (norms, biases, RoPE, activations, residuals)
+// compute each row on its own and matmuls run once over all rows; KV writes and attention
+// run per segment.
+struct LayerRows {
+  absl::Span<const ForwardSegment> segments;
+  int64_t n_rows = 0;      // sum of the segments' n_tokens, rows [0, n_rows)
+  // Matmuls must be row-exact for any row count (kernels/matmul.h): the rows come from
+  // several sessions, whose results must not depend on each other.
+  bool row_exact = false;
 };
 
 // Runs `tokens` at positions pos .. pos + n - 1: writes their keys/values into `kv` (which
@@ -62,6 +83,32 @@ struct ForwardBuffers {
 absl::Status Forward(const Model& model, absl::Span<const int32_t> tokens, int64_t pos,
                      const KvRows& kv, bool all_logits, const std::atomic<bool>* cancel,
                      Parallel& par, ForwardBuffers* buf);
+
+// One session's part of a batched forward pass.
+struct BatchForwardItem {
+  absl::Span<const int32_t> tokens;  // 1 .. kRowExactMaxTokens validated ids
+  int64_t pos = 0;                   // position of tokens[0]; kv as Forward requires
+  const KvRows* kv = nullptr;
+  const std::atomic<bool>* cancel = nullptr;  // checked before every layer; may be null
+};
+
+// Forward for several sessions of one model at once: every weight matrix is read once for
+// all items' rows (decode is memory-bound, so k sessions' steps cost little more than one),
+// while RoPE, KV writes and attention stay per item. statuses[i] is OK with item i's
+// last-token logits in row i of buf->logits, or CancelledError when its flag was set (the
+// item then leaves the pass; its KV rows of positions >= pos are partly written and must be
+// ignored, as with Forward).
+//
+// Batch invariance, by construction: each item's logits are bit-identical to Forward of its
+// tokens alone. Its rows take the same row-wise steps and the same attention call as alone;
+// the matmuls are row-exact, and Forward's own matmuls of at most kRowExactMaxTokens tokens
+// are too (kernels/matmul.h), hence the limit on an item's tokens. Thread counts do not
+// matter (row kernels and attention split work without changing any sum).
+//
+// Returns InvalidArgumentError (an item with 0 or too many tokens, or statuses of another
+// size) or OutOfMemoryError (activations) before running anything; then statuses are unset.
+absl::Status ForwardBatch(const Model& model, absl::Span<const BatchForwardItem> items,
+                          Parallel& par, ForwardBuffers* buf, absl::Span<absl::Status> statuses);
 
 }  // namespace ember
 

@@ -7,8 +7,9 @@
 
 namespace ember {
 
-void LlamaLayer(const ModelConfig& c, const LayerWeights& w, int layer, int64_t n_tokens,
-                int64_t pos, const KvRows& kv, Parallel& par, ForwardBuffers* buf) {
+void LlamaLayer(const ModelConfig& c, const LayerWeights& w, int layer, const LayerRows& stack,
+                Parallel& par, ForwardBuffers* buf) {
+  const int64_t n_tokens = stack.n_rows;
   const int64_t n_embd = c.n_embd;
   const int64_t q_dim = int64_t{c.n_head} * c.head_dim;
   const int64_t kv_dim = int64_t{c.n_head_kv} * c.head_dim;
@@ -34,9 +35,9 @@ void LlamaLayer(const ModelConfig& c, const LayerWeights& w, int layer, int64_t 
 
   // Attention.
   rms_norm(w.attn_norm.weight);
-  MatMul(w.wq, xb, n_tokens, q, par);
-  MatMul(w.wk, xb, n_tokens, k, par);
-  MatMul(w.wv, xb, n_tokens, buf->v.data(), par);
+  MatMulRows(stack, w.wq, xb, q, par);
+  MatMulRows(stack, w.wk, xb, k, par);
+  MatMulRows(stack, w.wv, xb, buf->v.data(), par);
   rows.For(n_tokens, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
       const float* cos = buf->rope_cos.data() + t * half;
@@ -45,20 +46,20 @@ void LlamaLayer(const ModelConfig& c, const LayerWeights& w, int layer, int64_t 
       RopeInterleaved(k + t * kv_dim, c.n_head_kv, c.head_dim, c.n_rot, cos, sin);
     }
   });
-  StoreKv(k, buf->v.data(), n_tokens, pos, layer, kv);
+  StoreKv(k, buf->v.data(), stack, layer);
   const AttentionShape shape{c.n_head, c.n_head_kv, c.head_dim, c.sliding_window};
-  CausalAttention(q, n_tokens, pos, kv, layer, shape, buf->att.data(), par);
-  MatMul(w.wo, buf->att.data(), n_tokens, xb2, par);
+  SegmentAttention(q, stack, layer, shape, buf->att.data(), par);
+  MatMulRows(stack, w.wo, buf->att.data(), xb2, par);
   add_residual();
 
   // SwiGLU MLP.
   rms_norm(w.ffn_norm.weight);
-  MatMul(w.w_gate, xb, n_tokens, buf->hb.data(), par);
-  MatMul(w.w_up, xb, n_tokens, buf->hb2.data(), par);
+  MatMulRows(stack, w.w_gate, xb, buf->hb.data(), par);
+  MatMulRows(stack, w.w_up, xb, buf->hb2.data(), par);
   rows.For(n_tokens, [&](int64_t t0, int64_t t1) {
     SwiGlu(buf->hb.data() + t0 * c.n_ff, buf->hb2.data() + t0 * c.n_ff, (t1 - t0) * c.n_ff);
   });
-  MatMul(w.w_down, buf->hb.data(), n_tokens, xb2, par);
+  MatMulRows(stack, w.w_down, buf->hb.data(), xb2, par);
   add_residual();
 }
 

@@ -7,8 +7,9 @@
 
 namespace ember {
 
-void Phi2Layer(const ModelConfig& c, const LayerWeights& w, int layer, int64_t n_tokens,
-               int64_t pos, const KvRows& kv, Parallel& par, ForwardBuffers* buf) {
+void Phi2Layer(const ModelConfig& c, const LayerWeights& w, int layer, const LayerRows& stack,
+               Parallel& par, ForwardBuffers* buf) {
+  const int64_t n_tokens = stack.n_rows;
   const int64_t n_embd = c.n_embd;
   const int64_t q_dim = int64_t{c.n_head} * c.head_dim;
   const int64_t kv_dim = int64_t{c.n_head_kv} * c.head_dim;
@@ -32,9 +33,9 @@ void Phi2Layer(const ModelConfig& c, const LayerWeights& w, int layer, int64_t n
   });
 
   // Attention branch.
-  MatMul(w.wq, xb, n_tokens, q, par);
-  MatMul(w.wk, xb, n_tokens, k, par);
-  MatMul(w.wv, xb, n_tokens, buf->v.data(), par);
+  MatMulRows(stack, w.wq, xb, q, par);
+  MatMulRows(stack, w.wk, xb, k, par);
+  MatMulRows(stack, w.wv, xb, buf->v.data(), par);
   rows.For(n_tokens, [&](int64_t t0, int64_t t1) {
     AddBiasRows(q + t0 * q_dim, w.bq.data(), t1 - t0, q_dim);
     AddBiasRows(k + t0 * kv_dim, w.bk.data(), t1 - t0, kv_dim);
@@ -46,22 +47,22 @@ void Phi2Layer(const ModelConfig& c, const LayerWeights& w, int layer, int64_t n
       RopeNeox(k + t * kv_dim, c.n_head_kv, c.head_dim, c.n_rot, cos, sin);
     }
   });
-  StoreKv(k, buf->v.data(), n_tokens, pos, layer, kv);
+  StoreKv(k, buf->v.data(), stack, layer);
   const AttentionShape shape{c.n_head, c.n_head_kv, c.head_dim, c.sliding_window};
-  CausalAttention(q, n_tokens, pos, kv, layer, shape, buf->att.data(), par);
-  MatMul(w.wo, buf->att.data(), n_tokens, xb2, par);
+  SegmentAttention(q, stack, layer, shape, buf->att.data(), par);
+  MatMulRows(stack, w.wo, buf->att.data(), xb2, par);
   rows.For(n_tokens, [&](int64_t t0, int64_t t1) {
     AddBiasRows(xb2 + t0 * n_embd, w.bo.data(), t1 - t0, n_embd);
     AddInPlace(x + t0 * n_embd, xb2 + t0 * n_embd, (t1 - t0) * n_embd);
   });
 
   // MLP branch, from the same normed input (xb is still LN(x) of the layer input).
-  MatMul(w.w_up, xb, n_tokens, hb, par);
+  MatMulRows(stack, w.w_up, xb, hb, par);
   rows.For(n_tokens, [&](int64_t t0, int64_t t1) {
     AddBiasRows(hb + t0 * c.n_ff, w.b_up.data(), t1 - t0, c.n_ff);
     GeluNew(hb + t0 * c.n_ff, (t1 - t0) * c.n_ff);
   });
-  MatMul(w.w_down, hb, n_tokens, xb2, par);
+  MatMulRows(stack, w.w_down, hb, xb2, par);
   rows.For(n_tokens, [&](int64_t t0, int64_t t1) {
     AddBiasRows(xb2 + t0 * n_embd, w.b_down.data(), t1 - t0, n_embd);
     AddInPlace(x + t0 * n_embd, xb2 + t0 * n_embd, (t1 - t0) * n_embd);

@@ -12,10 +12,10 @@
 
 namespace ember {
 
-// Updates buf->x (n_tokens rows at positions pos..) in place and stores the layer's K/V.
-// buf->rope_cos/sin must hold the tables of those positions.
-void Phi2Layer(const ModelConfig& config, const LayerWeights& w, int layer, int64_t n_tokens,
-               int64_t pos, const KvRows& kv, Parallel& par, ForwardBuffers* buf);
+// Updates buf->x (the stack's rows) in place and stores the layer's K/V of each segment in
+// its cache. buf->rope_cos/sin must hold the tables of the rows' positions.
+void Phi2Layer(const ModelConfig& config, const LayerWeights& w, int layer, const LayerRows& stack,
+               Parallel& par, ForwardBuffers* buf);
 
 }  // namespace ember
 

@@ -12,6 +12,12 @@
 //     alone with Session::Eval, whatever else is in the batch.
 //   - The return value is an error only for a malformed call (sizes differ, a null or
 //     repeated session, sessions of different models); then no session was touched.
+//   - Items of 1 .. kRowExactMaxTokens tokens (kernels/matmul.h) that are one plain step at
+//     their session's position share one ForwardBatch (lib/model/forward.h); any other item
+//     (a long prompt, a context shift, rows to recompute, an error) runs Session::Eval on its
+//     own within the call. The pass runs on the first session's thread pool and buffers.
+//   - Every session is inside a Cancellation::CallScope for the whole call: cancelling one
+//     session stops only its item.
 #ifndef EMBER_RUNTIME_BATCH_EVAL_H_
 #define EMBER_RUNTIME_BATCH_EVAL_H_
 

@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/base/errors.h"
 #include "lib/grammar/grammar_constraint.h"
+#include "kernels/matmul.h"
 #include "lib/model/forward.h"
 #include "lib/runtime/kv_cache.h"
 #include "lib/runtime/thread_pool.h"
@@ -249,6 +250,34 @@ absl::Status Session::Eval(absl::Span<const int32_t> tokens, float* all_logits,
   s.n_kv_valid = static_cast<int64_t>(s.tokens.size());
   return absl::OkStatus();
 }
+
+absl::StatusOr<bool> Session::PrepareBatchStep(absl::Span<const int32_t> tokens) {
+  Impl& s = *impl_;
+  const int32_t n_vocab = s.model.config().n_vocab;
+  const int64_t n_new = static_cast<int64_t>(tokens.size());
+  const int64_t n_past = static_cast<int64_t>(s.tokens.size());
+  if (n_new == 0 || n_new > std::min<int64_t>(s.n_batch, kRowExactMaxTokens)) return false;
+  if (s.n_kv_valid != n_past || n_past + n_new > s.n_ctx) return false;
+  for (const int32_t id : tokens) {
+    if (id < 0 || id >= n_vocab) return false;
+  }
+  EMBER_RETURN_IF_ERROR(s.kv.Reserve(n_past + n_new));
+  // As in Eval: the step's rows overwrite ring slots of positions before n_past + n_new -
+  // capacity. One step of <= n_batch tokens never reaches the window the history needs.
+  s.kv_first_held = std::max(s.kv_first_held, n_past + n_new - s.kv.capacity());
+  return true;
+}
+
+void Session::CommitBatchStep(absl::Span<const int32_t> tokens, absl::Span<const float> logits) {
+  Impl& s = *impl_;
+  std::copy(logits.begin(), logits.end(), s.logits.begin());
+  s.has_logits = true;
+  s.tokens.insert(s.tokens.end(), tokens.begin(), tokens.end());
+  s.n_kv_valid = static_cast<int64_t>(s.tokens.size());
+}
+
+Parallel& Session::parallel() { return impl_->par(); }
+ForwardBuffers* Session::forward_buffers() { return &impl_->buf; }
 
 absl::Status Session::Eval(absl::Span<const int32_t> tokens, float* all_logits) {
   Cancellation::CallScope call(impl_->cancellation);

@@ -12,13 +12,15 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "kernels/parallel.h"
 #include "lib/model/model.h"
 #include "lib/runtime/cancellation.h"
 #include "lib/runtime/sampler.h"
 
 namespace ember {
 
-struct KvRows;  // lib/model/forward.h
+struct KvRows;          // lib/model/forward.h
+struct ForwardBuffers;  // lib/model/forward.h
 namespace grammar {
 class GrammarConstraint;  // lib/grammar/grammar_constraint.h
 }
@@ -129,6 +131,25 @@ class Session {
                          int32_t* n_reused);
   // EvalReuse as one host call: runs inside a Cancellation::CallScope and polls cancellation().
   absl::Status EvalReuse(absl::Span<const int32_t> ids, int32_t* n_reused);
+
+  // The steps of a batched evaluation (lib/runtime/batch_eval.h), which runs several
+  // sessions' tokens through one forward pass.
+  //
+  // PrepareBatchStep: true if Eval(tokens) would be exactly one forward step of these tokens
+  // at position n_past() (valid ids, every KV row of the history present, room without a
+  // context shift, 1 .. min(n_batch, kRowExactMaxTokens) tokens); it then makes room for
+  // them in the KV cache. False: nothing was done, and the caller runs Eval, which does
+  // the extra work or returns the error. An error (OutOfMemoryError growing the KV cache)
+  // is Eval's outcome for these tokens. The tokens, logits and KV rows of the history are
+  // unchanged in every case; only rows of positions >= n_past() may be written until
+  // CommitBatchStep (as a failed Eval leaves them).
+  absl::StatusOr<bool> PrepareBatchStep(absl::Span<const int32_t> tokens);
+  // Completes a prepared step whose forward pass succeeded: appends the tokens and takes
+  // `logits` (n_vocab floats, the last token's) as last_logits().
+  void CommitBatchStep(absl::Span<const int32_t> tokens, absl::Span<const float> logits);
+  // The thread pool and the activation buffers Eval uses (a batch borrows one session's).
+  Parallel& parallel();
+  ForwardBuffers* forward_buffers();
 
   // The KV cache as session state (lib/runtime/session_state.h) sees it. The rows of
   // positions [kv_first_held(), n_kv_valid()) are in the cache; a query at position n reads

@@ -66,6 +66,33 @@ TEST(BenchTest, ThreadListAndSkippedTests) {
   ExpectBenchJson(r.out, {"pp4", "pp8"}, {1}, 2);
 }
 
+// --sessions: batched decode. With more than one session every object gains "sessions";
+// with only one the output is exactly the plain form (checked by ExpectBenchJson's 4 keys).
+TEST(BenchTest, SessionsAddBatchedDecode) {
+  const std::string model = TestDataPath("models/stories260K.gguf");
+  auto r = RunCommand(Bench() + " -m " + model + " -p 8 -n 3 -r 1 -t 1 --sessions 1,4 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(j.is_array()) << r.out;
+  ASSERT_EQ(j.size(), 3u) << r.out;
+  const char* tests[] = {"pp8", "tg3", "tg3"};
+  const int sessions[] = {1, 1, 4};
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(j[i].size(), 5u) << j[i];
+    EXPECT_EQ(j[i]["test"], tests[i]) << j[i];
+    EXPECT_EQ(j[i]["threads"], 1) << j[i];
+    EXPECT_EQ(j[i]["sessions"], sessions[i]) << j[i];
+    EXPECT_GT(j[i]["tokens_per_second"].get<double>(), 0.0) << j[i];
+  }
+  EXPECT_NE(r.err.find("| tg3 | 1 | 4 |"), std::string::npos) << r.err;
+
+  r = RunCommand(Bench() + " -m " + model + " -p 8 -n 3 -r 1 -t 1 --sessions 1 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ExpectBenchJson(r.out, {"pp8", "tg3"}, {1}, 2);
+  EXPECT_EQ(RunCommand(Bench() + " -m " + model + " --sessions 0").exit_code, 2);
+  EXPECT_EQ(RunCommand(Bench() + " -m " + model + " --sessions 2,x").exit_code, 2);
+}
+
 TEST(BenchTest, TableShowsRooflines) {
   auto r = RunCommand(Bench() + " -m " + TestDataPath("models/stories260K.gguf") + " -p 8 -n 4 -r 1 -t 1");
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -328,6 +329,57 @@ TEST_F(MatMulTest, ThreadSplitDoesNotChangeResults) {
         MatMul(*m, x.data(), n_tokens, a.data(), SerialParallel());
         MatMul(*m, x.data(), n_tokens, b.data(), choppy);
         EXPECT_EQ(a, b) << Traits(type).name << (m == &w ? "" : " row panels");
+      }
+    }
+  }
+}
+
+// Row exactness (kernels/kernel_table.h), which batched decode relies on: every token's
+// row of MatMulRowExact, and of MatMul up to kRowExactMaxTokens, is bit-identical to a
+// one-token MatMul of that token, on every ISA, type, layout and numerics, also when a
+// thread's share starts mid-matrix. 8192 columns make the AVX-512 token groups walk
+// several L2 chunks per thread (the only kernels that chunk; kept to them for speed).
+TEST_F(MatMulTest, RowExactOnEveryIsa) {
+  std::mt19937 rng(4242);
+  ChoppyParallel choppy;
+  for (DType type : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_0, DType::kQ4_K,
+                     DType::kQ5_K, DType::kQ6_K}) {
+    for (const int64_t cols : {int64_t{512}, int64_t{8192}}) {
+      const int64_t rows = 83;
+      const auto data = RandomWeights(type, rows, cols, rng);
+      const WeightMatrix w{type, rows, cols, data.data(), RowBytes(type, cols)};
+      std::unique_ptr<PanelCopy> panels;
+      if (RowPanelsSupported(type)) panels = std::make_unique<PanelCopy>(w);
+      std::vector<const WeightMatrix*> layouts = {&w};
+      if (panels) layouts.push_back(&panels->matrix);
+      for (const QuantNumerics numerics : {QuantNumerics::kInt8, QuantNumerics::kExact}) {
+        if (numerics == QuantNumerics::kExact && !IsQuant(type)) continue;
+        SetQuantNumerics(numerics);
+        for (Isa isa : AvailableIsas()) {
+          if (cols > 512 && (isa != Isa::kAvx512 || numerics == QuantNumerics::kExact)) continue;
+          ASSERT_TRUE(SetActiveIsa(isa).ok());
+          for (const WeightMatrix* m : layouts) {
+            for (const int64_t n_tokens : cols == 512 ? std::vector<int64_t>{2, 3, 4, 5, 8, 9, 13}
+                                                      : std::vector<int64_t>{5, 9}) {
+              const auto x = RandomActivations(n_tokens * cols, rng);
+              std::vector<float> alone(static_cast<size_t>(n_tokens * rows));
+              for (int64_t t = 0; t < n_tokens; ++t) {
+                MatMul(*m, x.data() + t * cols, 1, alone.data() + t * rows, SerialParallel());
+              }
+              std::vector<float> stacked(alone.size(), NAN), small(alone.size(), NAN);
+              MatMulRowExact(*m, x.data(), n_tokens, stacked.data(), choppy);
+              const std::string what = std::string(Traits(type).name) + (m == &w ? "" : " row panels") + " " +
+                                       std::string(IsaName(isa)) + " cols " + std::to_string(cols) +
+                                       " tokens " + std::to_string(n_tokens) +
+                                       (numerics == QuantNumerics::kExact ? " exact" : "");
+              ASSERT_EQ(0, std::memcmp(stacked.data(), alone.data(), alone.size() * sizeof(float))) << what;
+              if (n_tokens <= kRowExactMaxTokens) {
+                MatMul(*m, x.data(), n_tokens, small.data(), SerialParallel());
+                ASSERT_EQ(0, std::memcmp(small.data(), alone.data(), alone.size() * sizeof(float))) << what;
+              }
+            }
+          }
+        }
       }
     }
   }

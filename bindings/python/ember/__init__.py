@@ -17,14 +17,14 @@ from ember._logging import LogLevel, set_log_callback
 from ember._model import Model, WeightFormat
 from ember._native import REQUIRED_VERSION_NUMBER
 from ember._options import GrammarKind, Sampler, StopReason
-from ember._session import GenerateResult, KvType, Session
+from ember._session import GenerateResult, KvType, Session, eval_batch
 from ember._generator import Generator, step
 from ember._stream import TextStream
 
 __all__ = [
     "Chat", "EmberError", "GenerateResult", "Generator", "KvType", "LogLevel", "Model", "REQUIRED_VERSION_NUMBER",
     "GrammarKind", "Sampler", "Session", "Status", "StopReason", "TextStream", "WeightFormat", "apply_chat_template",
-    "library_path", "set_log_callback", "status_name", "step", "version", "version_number",
+    "eval_batch", "library_path", "set_log_callback", "status_name", "step", "version", "version_number",
 ]
 __version__ = "0.1.0"
 

@@ -125,6 +125,8 @@ SIGNATURES: Dict[str, Tuple[Optional[type], List[type]]] = {
     "ember_generator_n_generated": (c_int32, [c_void_p]),
     "ember_generator_error": (c_char_p, [c_void_p]),
     "ember_generator_free": (None, [c_void_p]),
+    # Batched evaluation.
+    "ember_session_eval_batch": (c_int32, [P(c_void_p), c_size, P(c_int32), P(c_size), P(c_int32)]),
 }
 
 

@@ -6,11 +6,11 @@ import ctypes
 import dataclasses
 import enum
 import os
-from typing import Any, Callable, List, Optional, Sequence, Union
+from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 from ember._handle import OwnedHandle
 from ember._buffers import id_array, read_bytes, read_ids
-from ember._errors import EmberError, check, last_error, lib
+from ember._errors import EmberError, Status, check, last_error, lib
 from ember._model import Model, PathLike, Text, tokenize_flags, utf8
 from ember._native import TOKEN_CALLBACK
 from ember._options import SAMPLER_FIELDS, Sampler, StopReason, generate_options, sampler_options
@@ -260,6 +260,30 @@ class Session(OwnedHandle):
         reused = ctypes.c_size_t()
         check(lib.ember_session_eval_reuse(self.handle, id_array(ids), len(ids), ctypes.byref(reused)))
         return reused.value
+
+
+def eval_batch(batch: Sequence[Tuple["Session", Sequence[int]]]) -> List[Status]:
+    """Evaluates several sessions of one model in one forward pass (ember_session_eval_batch):
+    each (session, ids) pair feeds its ids to its session, which reads the weights once for
+    all of them. Returns one Status per pair: Status.OK, or the error eval() would have
+    raised for that session, which is then unchanged. Each session's logits are
+    bit-identical to evaluating it alone. Raises EmberError for a malformed call (empty
+    batch, a session twice, sessions of different models); then no session is touched."""
+    pairs = [(session, list(ids)) for session, ids in batch]
+    n = len(pairs)
+    handles = (ctypes.c_void_p * max(n, 1))(*[session.handle for session, _ in pairs])
+    tokens = id_array([token for _, ids in pairs for token in ids])
+    counts = (ctypes.c_size_t * max(n, 1))(*[len(ids) for _, ids in pairs])
+    statuses = (ctypes.c_int32 * max(n, 1))()
+    check(lib.ember_session_eval_batch(handles, n, tokens, counts, statuses))
+    return [_status(statuses[i]) for i in range(n)]
+
+
+def _status(value: int) -> Status:
+    try:
+        return Status(value)
+    except ValueError:  # a status this binding does not know: keep the int
+        return value  # type: ignore[return-value]
 
 
 def _sampler_from(sampler: Optional[Sampler], fields: dict) -> Sampler:
