@@ -98,9 +98,10 @@ TEST(BenchTest, TableShowsRooflines) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("| pp8 | 1 |"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("| tg4 | 1 |"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("int8 VNNI"), std::string::npos) << r.out;
+  // Both rooflines are measured in this process; no figure from another machine appears.
+  EXPECT_NE(r.out.find("GOP/s measured"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("GB/s measured"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("reference 16.2 GB/s"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("reference"), std::string::npos) << r.out;
 }
 
 TEST(BenchTest, BadArgumentsAreUsageErrors) {
