@@ -144,48 +144,30 @@ impl Model {
 
     /// Token ids of `text` (`flags`: [`crate::tokenize_flags`]).
     pub fn tokenize(&self, text: &str, flags: u32) -> Result<Vec<i32>> {
-        let mut ids = vec![0i32; text.len() + 2];
-        loop {
-            let mut needed = 0usize;
+        fill_growing(vec![0i32; text.len() + 2], |buf, needed| {
             // SAFETY: text and ids are valid for the lengths given.
-            let status = unsafe {
-                sys::ember_tokenize(self.ptr(), text.as_ptr().cast(), text.len(), flags, ids.as_mut_ptr(), ids.len(), &mut needed)
-            };
-            if status == Status::BUFFER_TOO_SMALL.0 && needed > ids.len() {
-                ids.resize(needed, 0);
-                continue;
+            unsafe {
+                sys::ember_tokenize(self.ptr(), text.as_ptr().cast(), text.len(), flags, buf.as_mut_ptr(), buf.len(), needed)
             }
-            check(status)?;
-            ids.truncate(needed);
-            return Ok(ids);
-        }
+        })
     }
 
     /// The bytes `tokens` spell (they may split a UTF-8 character).
     pub fn detokenize_bytes(&self, tokens: &[i32], skip_special: bool) -> Result<Vec<u8>> {
-        let mut bytes = vec![0u8; tokens.len() * 8 + 16];
-        loop {
-            let mut needed = 0usize;
+        fill_growing(vec![0u8; tokens.len() * 8 + 16], |buf, needed| {
             // SAFETY: tokens and bytes are valid for the lengths given.
-            let status = unsafe {
+            unsafe {
                 sys::ember_detokenize(
                     self.ptr(),
                     tokens.as_ptr(),
                     tokens.len(),
                     skip_special as u32,
-                    bytes.as_mut_ptr().cast(),
-                    bytes.len(),
-                    &mut needed,
+                    buf.as_mut_ptr().cast(),
+                    buf.len(),
+                    needed,
                 )
-            };
-            if status == Status::BUFFER_TOO_SMALL.0 && needed > bytes.len() {
-                bytes.resize(needed, 0);
-                continue;
             }
-            check(status)?;
-            bytes.truncate(needed);
-            return Ok(bytes);
-        }
+        })
     }
 
     /// The text `tokens` spell, ill-formed UTF-8 replaced by U+FFFD.
@@ -206,31 +188,23 @@ impl Model {
             Some(t) => (t.as_ptr().cast::<c_char>(), t.len()),
             None => (ptr::null(), 0),
         };
-        let mut text = vec![0u8; 4096];
-        loop {
-            let mut needed = 0usize;
+        let text = fill_growing(vec![0u8; 4096], |buf, needed| {
             // SAFETY: live model and chat; buffers valid for the lengths given.
-            let status = unsafe {
+            unsafe {
                 sys::ember_chat_apply(
                     self.ptr(),
                     chat.ptr,
                     source,
                     source_len,
                     add_generation_prompt as u32,
-                    text.as_mut_ptr().cast(),
-                    text.len(),
-                    &mut needed,
+                    buf.as_mut_ptr().cast(),
+                    buf.len(),
+                    needed,
                 )
-            };
-            if status == Status::BUFFER_TOO_SMALL.0 && needed > text.len() {
-                text.resize(needed, 0);
-                continue;
             }
-            check(status)?;
-            text.truncate(needed);
-            return String::from_utf8(text)
-                .map_err(|_| Error::new(Status::INVALID_UTF8, "the rendered chat is not UTF-8"));
-        }
+        })?;
+        String::from_utf8(text)
+            .map_err(|_| Error::new(Status::INVALID_UTF8, "the rendered chat is not UTF-8"))
     }
 
     /// Renders a template with a whole JSON context (`messages`, `tools`,
@@ -241,31 +215,23 @@ impl Model {
             Some(t) => (t.as_ptr().cast::<c_char>(), t.len()),
             None => (ptr::null(), 0),
         };
-        let mut text = vec![0u8; 4096];
-        loop {
-            let mut needed = 0usize;
+        let text = fill_growing(vec![0u8; 4096], |buf, needed| {
             // SAFETY: live model; buffers valid for the lengths given.
-            let status = unsafe {
+            unsafe {
                 sys::ember_chat_apply_json(
                     self.ptr(),
                     source,
                     source_len,
                     context_json.as_ptr().cast(),
                     context_json.len(),
-                    text.as_mut_ptr().cast(),
-                    text.len(),
-                    &mut needed,
+                    buf.as_mut_ptr().cast(),
+                    buf.len(),
+                    needed,
                 )
-            };
-            if status == Status::BUFFER_TOO_SMALL.0 && needed > text.len() {
-                text.resize(needed, 0);
-                continue;
             }
-            check(status)?;
-            text.truncate(needed);
-            return String::from_utf8(text)
-                .map_err(|_| Error::new(Status::INVALID_UTF8, "the rendered chat is not UTF-8"));
-        }
+        })?;
+        String::from_utf8(text)
+            .map_err(|_| Error::new(Status::INVALID_UTF8, "the rendered chat is not UTF-8"))
     }
 
     /// A new session on this model.
@@ -275,5 +241,25 @@ impl Model {
         // SAFETY: live model and options; out-pointer to a local.
         check(unsafe { sys::ember_session_create(self.ptr(), o.ptr, &mut out) })?;
         Session::from_raw(out, Arc::clone(&self.handle))
+    }
+}
+
+/// Calls an ember function that writes into a caller buffer and reports the size it needs
+/// (EMBER_ERR_BUFFER_TOO_SMALL when the buffer is short): grows `buf` until the call fits,
+/// then truncates it to what was written.
+fn fill_growing<T: Copy + Default>(
+    mut buf: Vec<T>,
+    mut call: impl FnMut(&mut [T], &mut usize) -> sys::ember_status,
+) -> Result<Vec<T>> {
+    loop {
+        let mut needed = 0usize;
+        let status = call(&mut buf, &mut needed);
+        if status == Status::BUFFER_TOO_SMALL.0 && needed > buf.len() {
+            buf.resize(needed, T::default());
+            continue;
+        }
+        check(status)?;
+        buf.truncate(needed);
+        return Ok(buf);
     }
 }
