@@ -116,10 +116,7 @@ ember_status ember_session_eval_batch(ember_session* const* sessions, size_t n_s
     std::vector<absl::Status> outcomes(n_sessions);
     const absl::Status call = ember::EvalBatch(items, absl::MakeSpan(outcomes));
     if (!call.ok()) return Report(ember::Annotate(call, fn));
-    for (size_t i = 0; i < n_sessions; ++i) statuses[i] = EMBER_OK;
-    for (size_t i = 0; i < n_sessions; ++i) {
-      if (!outcomes[i].ok()) statuses[i] = Report(outcomes[i]);
-    }
+    for (size_t i = 0; i < n_sessions; ++i) statuses[i] = outcomes[i].ok() ? EMBER_OK : Report(outcomes[i]);
     return EMBER_OK;
   });
 }
