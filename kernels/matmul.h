@@ -29,11 +29,17 @@ struct WeightMatrix {
   WeightLayout layout = WeightLayout::kRows;
 };
 
-// MatMul of at most this many tokens is row-exact: each token's output row is bit-identical
-// to a one-token MatMul of that token alone (kernels/kernel_table.h says how kernels keep
-// this). A session evaluating up to this many tokens thus gets the same numbers alone as
-// stacked with other sessions' tokens in one batched forward pass (lib/model/forward.h).
-// Above it, prefill takes faster kernels with their own summation order.
+// Row exactness: each token's output row of a MatMul is bit-identical to a one-token MatMul
+// of that token alone (kernels/kernel_table.h says how kernels keep this). MatMulRowExact is
+// row-exact for any token count, and so is MatMul on the scalar and AVX2 kernels, on float
+// weights and on the row-panel layout AVX-512 loads use: a prompt's logits then do not
+// depend on how its tokens were split into calls (the server's prompt cache evaluates only
+// what follows a reused prefix). MatMul of more than kRowExactMaxTokens tokens may leave it
+// where prefill has a faster kernel with its own arithmetic: AMX bf16 tiles, and
+// row-layout Q8_0 / Q4_0 matrices on AVX-512.
+//
+// The most tokens one session brings to a batched forward pass (lib/model/forward.h), whose
+// per-token results must not depend on the other sessions' tokens.
 inline constexpr int64_t kRowExactMaxTokens = 8;
 
 // y[t * w.rows + r] = sum_c w[r][c] * x[t * w.cols + c], for t in [0, n_tokens).

@@ -52,6 +52,9 @@ std::unique_ptr<Engine> Engine::Load(const EngineConfig& config, std::string* er
   std::unique_ptr<ember_session_options, SessionOptionsDeleter> options(options_raw);
   if (st == EMBER_OK && config.n_ctx > 0) st = ember_session_options_set_n_ctx(options_raw, config.n_ctx);
   if (st == EMBER_OK && config.n_threads > 0) st = ember_session_options_set_n_threads(options_raw, config.n_threads);
+  // The prompt cache evaluates only what follows a reused prefix: batch-invariant slots keep
+  // that from changing a request's tokens (ember.h).
+  if (st == EMBER_OK) st = ember_session_options_set_batch_invariant(options_raw, 1);
   if (st != EMBER_OK) {
     *error = LastError("session options", st);
     return nullptr;

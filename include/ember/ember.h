@@ -499,6 +499,18 @@ EMBER_API ember_status ember_session_options_set_context_shift(ember_session_opt
 /* Element type of the session's KV cache. EMBER_ERR_INVALID_ARGUMENT for other values. */
 EMBER_NODISCARD
 EMBER_API ember_status ember_session_options_set_kv_type(ember_session_options *o, int32_t kv_type);
+/*
+** Batch invariance: enable != 0 makes the session's logits independent of how its tokens
+** were split into ember_session_eval() calls (and, as always, of other sessions sharing an
+** ember_session_eval_batch() pass): a prompt evaluated at once, or as a reused prefix plus
+** the rest, gives bit-identical logits, so a prompt cache cannot change the tokens a seed
+** produces. The scalar, AVX2 and AVX-512 kernels that AVX-512 loads use already behave so;
+** enabling it makes prefill skip the faster kernels that do not (AMX bf16 tiles on CPUs
+** with AMX: prompts of 192 or more tokens run about 1.7x slower there). Default: 0.
+*/
+EMBER_NODISCARD
+EMBER_API ember_status ember_session_options_set_batch_invariant(ember_session_options *o,
+                                                                 int32_t enable);
 /* The sampler used by ember_session_sample() and ember_session_generate(); copied.
 ** EMBER_ERR_INVALID_ARGUMENT for NULL options or sampler. */
 EMBER_NODISCARD

@@ -123,7 +123,14 @@ struct RowPanelsPacker {
 };
 
 // y rows [r0, r0 + 32) x tokens [t0, t0 + T), blocks [b0, b1) of the packed panel.
-// `first` stores, otherwise adds to what earlier chunks stored.
+// `first` starts each sum at zero; later chunks resume the sums earlier chunks stored.
+//
+// Row exactness (kernels/kernel_table.h): per (row, token) this is the one-token decode
+// kernel's arithmetic (row_panel_kernels.cc PanelBlock): an exact int32 block sum, then
+// acc = fma(float(sum) * d_x, d_w, acc) block after block in one chain. Resuming the chain
+// from the stored float (not adding a chunk's own partial sum to it) keeps it one chain, so
+// a prompt's logits do not depend on how its tokens were split into calls (the server's
+// prompt cache evaluates only what follows a reused prefix).
 template <int T>
 void PanelTile(const uint8_t* pw, const float* ps, int64_t b0, int64_t b1, const Q8ActivationsView& x, int64_t t0,
                float* y, int64_t y_stride, __mmask16 m0, __mmask16 m1, bool first) {
@@ -139,7 +146,11 @@ void PanelTile(const uint8_t* pw, const float* ps, int64_t b0, int64_t b1, const
   }
   __m512 acc0[T], acc1[T];
   #pragma GCC unroll 8
-  for (int t = 0; t < T; ++t) acc0[t] = acc1[t] = _mm512_setzero_ps();
+  for (int t = 0; t < T; ++t) {
+    float* yt = y + (t0 + t) * y_stride;
+    acc0[t] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(m0, yt);
+    acc1[t] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(m1, yt + 16);
+  }
   for (int64_t b = b0; b < b1; ++b) {
     const uint8_t* wb = pw + b * kBlockBytes;
     __m512i i0[T], i1[T];
@@ -169,10 +180,6 @@ void PanelTile(const uint8_t* pw, const float* ps, int64_t b0, int64_t b1, const
   #pragma GCC unroll 8
   for (int t = 0; t < T; ++t) {
     float* yt = y + (t0 + t) * y_stride;
-    if (!first) {
-      acc0[t] = _mm512_add_ps(acc0[t], _mm512_maskz_loadu_ps(m0, yt));
-      acc1[t] = _mm512_add_ps(acc1[t], _mm512_maskz_loadu_ps(m1, yt + 16));
-    }
     _mm512_mask_storeu_ps(yt, m0, acc0[t]);
     _mm512_mask_storeu_ps(yt + 16, m1, acc1[t]);
   }

@@ -370,7 +370,14 @@ struct Q6KUnpacker {
 };
 
 // y rows [r0, r0 + 32) x tokens [t0, t0 + T), blocks [b0, b1) of the unpacked panel.
-// `first` stores, otherwise adds to what earlier chunks stored.
+// `first` starts each sum at zero; later chunks resume the sums earlier chunks stored.
+//
+// Row exactness (kernels/kernel_table.h): per (row, token) the float operations are the
+// decode kernels' above, in their order, in one chain across chunks. The decode kernels walk
+// a super-block in groups of kGroupBlocks 32-value blocks: Q4_K / Q5_K take a pair's two
+// scaled sums, then its two mins; Q6_K takes four blocks' first 16-value halves, then their
+// second halves. b0 and b1 are multiples of 8 (whole super-blocks), so groups never straddle
+// a chunk.
 template <int kHalves, bool kMins, int T>
 void KTile(const Unpacked& u, int64_t b0, int64_t b1, const Q8ActivationsView& x, int64_t t0, float* y,
            int64_t y_stride, __mmask16 m0, __mmask16 m1, bool first) {
@@ -386,56 +393,63 @@ void KTile(const Unpacked& u, int64_t b0, int64_t b1, const Q8ActivationsView& x
     xs[t] = x.dsum + (t0 + t) * nb;
     xb[t] = x.bias8 + (t0 + t) * 8 * nb;
   }
+  constexpr int kGroupBlocks = kHalves == 2 ? 4 : 2;
   __m512 acc0[T], acc1[T];
   #pragma GCC unroll 8
-  for (int t = 0; t < T; ++t) acc0[t] = acc1[t] = _mm512_setzero_ps();
-  for (int64_t b = b0; b < b1; ++b) {
-    const uint8_t* wb = u.w + b * kBlockBytes;
+  for (int t = 0; t < T; ++t) {
+    float* yt = y + (t0 + t) * y_stride;
+    acc0[t] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(m0, yt);
+    acc1[t] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(m1, yt + 16);
+  }
+  for (int64_t bg = b0; bg < b1; bg += kGroupBlocks) {
     #pragma GCC unroll 2
     for (int half = 0; half < kHalves; ++half) {
-      __m512i i0[T], i1[T];
-      #pragma GCC unroll 8
-      for (int t = 0; t < T; ++t) {
-        // Q6_K: -32 * sum(q_x) of the 16-value half; Q4_K / Q5_K have no weight offset.
-        i0[t] = i1[t] = kHalves == 2 ? _mm512_set1_epi32(xb[t][8 * b + 4 * half]) : _mm512_setzero_si512();
-      }
-      #pragma GCC unroll 8
-      for (int g = half * 8 / kHalves; g < (half + 1) * 8 / kHalves; ++g) {
-        const __m512i w0 = _mm512_load_si512(wb + g * 128);
-        const __m512i w1 = _mm512_load_si512(wb + g * 128 + 64);
+      #pragma GCC unroll 1
+      for (int64_t b = bg; b < bg + kGroupBlocks; ++b) {
+        const uint8_t* wb = u.w + b * kBlockBytes;
+        __m512i i0[T], i1[T];
         #pragma GCC unroll 8
         for (int t = 0; t < T; ++t) {
-          const __m512i xv = Broadcast4(xq[t] + 32 * b + 4 * g);
-          i0[t] = _mm512_dpbusd_epi32(i0[t], w0, xv);
-          i1[t] = _mm512_dpbusd_epi32(i1[t], w1, xv);
+          // Q6_K: -32 * sum(q_x) of the 16-value half; Q4_K / Q5_K have no weight offset.
+          i0[t] = i1[t] = kHalves == 2 ? _mm512_set1_epi32(xb[t][8 * b + 4 * half]) : _mm512_setzero_si512();
         }
-      }
-      const float* sp = u.s + 32 * (kHalves * b + half);
-      const __m512 s0 = _mm512_load_ps(sp), s1 = _mm512_load_ps(sp + 16);
-      #pragma GCC unroll 8
-      for (int t = 0; t < T; ++t) {
-        const __m512 d = _mm512_set1_ps(xd[t][b]);
-        acc0[t] = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(i0[t]), d), s0, acc0[t]);
-        acc1[t] = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(i1[t]), d), s1, acc1[t]);
+        #pragma GCC unroll 8
+        for (int g = half * 8 / kHalves; g < (half + 1) * 8 / kHalves; ++g) {
+          const __m512i w0 = _mm512_load_si512(wb + g * 128);
+          const __m512i w1 = _mm512_load_si512(wb + g * 128 + 64);
+          #pragma GCC unroll 8
+          for (int t = 0; t < T; ++t) {
+            const __m512i xv = Broadcast4(xq[t] + 32 * b + 4 * g);
+            i0[t] = _mm512_dpbusd_epi32(i0[t], w0, xv);
+            i1[t] = _mm512_dpbusd_epi32(i1[t], w1, xv);
+          }
+        }
+        const float* sp = u.s + 32 * (kHalves * b + half);
+        const __m512 s0 = _mm512_load_ps(sp), s1 = _mm512_load_ps(sp + 16);
+        #pragma GCC unroll 8
+        for (int t = 0; t < T; ++t) {
+          const __m512 d = _mm512_set1_ps(xd[t][b]);
+          acc0[t] = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(i0[t]), d), s0, acc0[t]);
+          acc1[t] = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(i1[t]), d), s1, acc1[t]);
+        }
       }
     }
     if constexpr (kMins) {
-      const __m512 mn0 = _mm512_load_ps(u.m + 32 * b), mn1 = _mm512_load_ps(u.m + 32 * b + 16);
-      #pragma GCC unroll 8
-      for (int t = 0; t < T; ++t) {
-        const __m512 ds = _mm512_set1_ps(xs[t][b]);
-        acc0[t] = _mm512_fnmadd_ps(mn0, ds, acc0[t]);
-        acc1[t] = _mm512_fnmadd_ps(mn1, ds, acc1[t]);
+      #pragma GCC unroll 2
+      for (int64_t b = bg; b < bg + kGroupBlocks; ++b) {
+        const __m512 mn0 = _mm512_load_ps(u.m + 32 * b), mn1 = _mm512_load_ps(u.m + 32 * b + 16);
+        #pragma GCC unroll 8
+        for (int t = 0; t < T; ++t) {
+          const __m512 ds = _mm512_set1_ps(xs[t][b]);
+          acc0[t] = _mm512_fnmadd_ps(mn0, ds, acc0[t]);
+          acc1[t] = _mm512_fnmadd_ps(mn1, ds, acc1[t]);
+        }
       }
     }
   }
   #pragma GCC unroll 8
   for (int t = 0; t < T; ++t) {
     float* yt = y + (t0 + t) * y_stride;
-    if (!first) {
-      acc0[t] = _mm512_add_ps(acc0[t], _mm512_maskz_loadu_ps(m0, yt));
-      acc1[t] = _mm512_add_ps(acc1[t], _mm512_maskz_loadu_ps(m1, yt + 16));
-    }
     _mm512_mask_storeu_ps(yt, m0, acc0[t]);
     _mm512_mask_storeu_ps(yt + 16, m1, acc1[t]);
   }
@@ -485,62 +499,43 @@ void KQuantPanelGemm(const WeightMatrix& w, int64_t row_begin, int64_t row_end, 
   }
 }
 
-// Row exactness (kernels/kernel_table.h): the decode kernels compute each token with the
-// same operations for any T, so any token count runs as groups of up to 3 (Q6_K's 4 x T
-// int32 sub-block sums already fill most registers at T = 3).
+// Up to kStreamMaxTokens tokens (decode, batched decode, short inputs) stream the panels in
+// groups of up to 3 tokens (Q6_K's 4 x T int32 sub-block sums already fill most registers at
+// T = 3); more unpack 32 rows at a time for the token-tiled GEMM. Both give each token the
+// one-token arithmetic (row exactness, kernels/kernel_table.h).
+constexpr int kStreamMaxTokens = 8;
+
 template <bool kQ5>
-void Q45KRowExact(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x, float* y,
-                  int64_t y_stride) {
+void Q45KRowPanels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x, float* y,
+                   int64_t y_stride) {
   static constexpr TokenCountKernel kByCount[] = {nullptr, Q45KPanelRows<kQ5, 1>, Q45KPanelRows<kQ5, 2>,
                                                   Q45KPanelRows<kQ5, 3>};
-  ForTokenGroups(w, row_begin, row_end, x, y, y_stride, 3, kByCount);
+  if (x.n_tokens > kStreamMaxTokens) {
+    KQuantPanelGemm<Q45KUnpacker<kQ5>>(w, row_begin, row_end, x, y, y_stride);
+  } else {
+    ForTokenGroups(w, row_begin, row_end, x, y, y_stride, 3, kByCount);
+  }
 }
 
 }  // namespace
 
-void Q4_KRowPanelsRowExact(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
-                           float* y, int64_t y_stride) {
-  Q45KRowExact<false>(w, row_begin, row_end, x, y, y_stride);
-}
-
-void Q5_KRowPanelsRowExact(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
-                           float* y, int64_t y_stride) {
-  Q45KRowExact<true>(w, row_begin, row_end, x, y, y_stride);
-}
-
-void Q6_KRowPanelsRowExact(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
-                           float* y, int64_t y_stride) {
-  static constexpr TokenCountKernel kByCount[] = {nullptr, Q6KPanelRows<1>, Q6KPanelRows<2>, Q6KPanelRows<3>};
-  ForTokenGroups(w, row_begin, row_end, x, y, y_stride, 3, kByCount);
-}
-
 void Q4_KRowPanels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
                    float* y, int64_t y_stride) {
-  switch (x.n_tokens) {
-    case 1: Q45KPanelRows<false, 1>(w, row_begin, row_end, x, y, y_stride); return;
-    case 2: Q45KPanelRows<false, 2>(w, row_begin, row_end, x, y, y_stride); return;
-    case 3: Q45KPanelRows<false, 3>(w, row_begin, row_end, x, y, y_stride); return;
-    default: KQuantPanelGemm<Q45KUnpacker<false>>(w, row_begin, row_end, x, y, y_stride); return;
-  }
+  Q45KRowPanels<false>(w, row_begin, row_end, x, y, y_stride);
 }
 
 void Q5_KRowPanels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
                    float* y, int64_t y_stride) {
-  switch (x.n_tokens) {
-    case 1: Q45KPanelRows<true, 1>(w, row_begin, row_end, x, y, y_stride); return;
-    case 2: Q45KPanelRows<true, 2>(w, row_begin, row_end, x, y, y_stride); return;
-    case 3: Q45KPanelRows<true, 3>(w, row_begin, row_end, x, y, y_stride); return;
-    default: KQuantPanelGemm<Q45KUnpacker<true>>(w, row_begin, row_end, x, y, y_stride); return;
-  }
+  Q45KRowPanels<true>(w, row_begin, row_end, x, y, y_stride);
 }
 
 void Q6_KRowPanels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
                    float* y, int64_t y_stride) {
-  switch (x.n_tokens) {
-    case 1: Q6KPanelRows<1>(w, row_begin, row_end, x, y, y_stride); return;
-    case 2: Q6KPanelRows<2>(w, row_begin, row_end, x, y, y_stride); return;
-    case 3: Q6KPanelRows<3>(w, row_begin, row_end, x, y, y_stride); return;
-    default: KQuantPanelGemm<Q6KUnpacker>(w, row_begin, row_end, x, y, y_stride); return;
+  static constexpr TokenCountKernel kByCount[] = {nullptr, Q6KPanelRows<1>, Q6KPanelRows<2>, Q6KPanelRows<3>};
+  if (x.n_tokens > kStreamMaxTokens) {
+    KQuantPanelGemm<Q6KUnpacker>(w, row_begin, row_end, x, y, y_stride);
+  } else {
+    ForTokenGroups(w, row_begin, row_end, x, y, y_stride, 3, kByCount);
   }
 }
 

@@ -426,8 +426,11 @@ void PanelOrTileRows(const WeightMatrix& w, int64_t row_begin, int64_t row_end, 
 }
 
 // Row-exact twins (kernels/kernel_table.h): the register tiles keep one accumulator per
-// (row, token) in the same order for every tile shape, so the tile kernels are row-exact;
-// the panel GEMMs are not (per-call 32-row panels, chunked sums).
+// (row, token) in the same order for every tile shape, so the tile kernels are row-exact.
+// Row-layout Q8_0 / Q4_0 prefill goes to the rows-in-lanes panel GEMM, whose per-row sums
+// take another order than the tiles': it needs the tiles as twin. With the row-panel layout
+// (what AVX-512 loads use) decode and prefill kernels share one per-row order, so every
+// token count is row-exact and there are no twins.
 constexpr KernelTable kTable = {
     FloatRows<DType::kF32>,
     FloatRows<DType::kF16>,
@@ -437,12 +440,12 @@ constexpr KernelTable kTable = {
     {QuantRows<Q4_KDecoder>, Q4_KDecoder::kOffset},
     {QuantRows<Q5_KDecoder>, Q5_KDecoder::kOffset},
     {QuantRows<Q6_KDecoder>, Q6_KDecoder::kOffset},
-    {Q8_0RowPanels, Q8_0Decoder::kOffset, Q8_0RowPanelsRowExact},
-    {Q4_0RowPanels, Q4_0Decoder::kOffset, Q4_0RowPanelsRowExact},
+    {Q8_0RowPanels, Q8_0Decoder::kOffset},
+    {Q4_0RowPanels, Q4_0Decoder::kOffset},
     PackRowPanels,
-    {Q4_KRowPanels, 0, Q4_KRowPanelsRowExact},
-    {Q5_KRowPanels, 0, Q5_KRowPanelsRowExact},
-    {Q6_KRowPanels, 32, Q6_KRowPanelsRowExact},
+    {Q4_KRowPanels, 0},
+    {Q5_KRowPanels, 0},
+    {Q6_KRowPanels, 32},
 };
 
 }  // namespace

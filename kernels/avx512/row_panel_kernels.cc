@@ -156,19 +156,9 @@ void PanelRowsTwoStreams(const WeightMatrix& w, int64_t row_begin, int64_t row_e
   }
 }
 
-template <bool kQ8>
-void RowPanels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x, float* y,
-               int64_t y_stride) {
-  switch (x.n_tokens) {
-    case 1: PanelRowsTwoStreams<kQ8>(w, row_begin, row_end, x, y); return;
-    case 2: PanelRows<kQ8, 2>(w, row_begin, row_end, x, y, y_stride); return;
-    case 3: PanelRows<kQ8, 3>(w, row_begin, row_end, x, y, y_stride); return;
-    default: RowPanelsGemm(w, row_begin, row_end, x, y, y_stride); return;
-  }
-}
-
 // Row exactness (kernels/kernel_table.h): PanelRows<kQ8, T> computes each token with the
-// operations PanelRowsTwoStreams uses for one, so any token count runs as groups of up to 8.
+// operations PanelRowsTwoStreams uses for one, and so does the prefill GEMM
+// (int8_panel_gemm.cc), so every token count gets the one-token arithmetic.
 template <bool kQ8, int T>
 void PanelRowsN(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x, float* y,
                 int64_t y_stride) {
@@ -179,26 +169,25 @@ void PanelRowsN(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const
   }
 }
 
+// Up to kStreamMaxTokens tokens (decode, batched decode of several sessions, short inputs)
+// stream the panels from memory once for all tokens; more tokens repack 32-row panels into
+// L1 for the token-tiled GEMM, which reuses each weight byte for every token.
+constexpr int kStreamMaxTokens = 8;
+
 template <bool kQ8>
-void RowExactPanels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x, float* y,
-                    int64_t y_stride) {
-  static constexpr TokenCountKernel kByCount[] = {nullptr,            PanelRowsN<kQ8, 1>, PanelRowsN<kQ8, 2>,
-                                                  PanelRowsN<kQ8, 3>, PanelRowsN<kQ8, 4>, PanelRowsN<kQ8, 5>,
-                                                  PanelRowsN<kQ8, 6>, PanelRowsN<kQ8, 7>, PanelRowsN<kQ8, 8>};
-  ForTokenGroups(w, row_begin, row_end, x, y, y_stride, 8, kByCount);
+void RowPanels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x, float* y,
+               int64_t y_stride) {
+  static constexpr TokenCountKernel kByCount[kStreamMaxTokens + 1] = {
+      nullptr,            PanelRowsN<kQ8, 1>, PanelRowsN<kQ8, 2>, PanelRowsN<kQ8, 3>, PanelRowsN<kQ8, 4>,
+      PanelRowsN<kQ8, 5>, PanelRowsN<kQ8, 6>, PanelRowsN<kQ8, 7>, PanelRowsN<kQ8, 8>};
+  if (x.n_tokens > kStreamMaxTokens) {
+    RowPanelsGemm(w, row_begin, row_end, x, y, y_stride);
+    return;
+  }
+  kByCount[x.n_tokens](w, row_begin, row_end, x, y, y_stride);
 }
 
 }  // namespace
-
-void Q8_0RowPanelsRowExact(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
-                           float* y, int64_t y_stride) {
-  RowExactPanels<true>(w, row_begin, row_end, x, y, y_stride);
-}
-
-void Q4_0RowPanelsRowExact(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
-                           float* y, int64_t y_stride) {
-  RowExactPanels<false>(w, row_begin, row_end, x, y, y_stride);
-}
 
 void Q8_0RowPanels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
                    float* y, int64_t y_stride) {

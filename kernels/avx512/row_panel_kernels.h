@@ -11,34 +11,23 @@
 namespace ember {
 namespace avx512 {
 
-// QuantRowsKernel for row-panel matrices: fewer than kPanelGemmMinTokens tokens run here,
-// more go to RowPanelsGemm. x.weight_offset must be 128 (Q8_0) / 8 (Q4_0).
+// QuantRowsKernels for row-panel matrices, row-exact for every token count (each token gets
+// the one-token arithmetic, kernels/kernel_table.h): up to 8 tokens stream the panels, more
+// go to RowPanelsGemm. x.weight_offset must be 128 (Q8_0) / 8 (Q4_0).
 void Q8_0RowPanels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
                    float* y, int64_t y_stride);
 void Q4_0RowPanels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
                    float* y, int64_t y_stride);
 
-// K-quants (kquant_panel_kernels.cc): 1-3 tokens stream the panels, more unpack 32 rows at
-// a time for a token-tiled kernel. x.weight_offset must be 0 (Q4_K, Q5_K) / 32 (Q6_K).
+// K-quants (kquant_panel_kernels.cc), row-exact likewise: up to 8 tokens stream the panels
+// in groups of up to 3, more unpack 32 rows at a time for a token-tiled GEMM.
+// x.weight_offset must be 0 (Q4_K, Q5_K) / 32 (Q6_K).
 void Q4_KRowPanels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
                    float* y, int64_t y_stride);
 void Q5_KRowPanels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
                    float* y, int64_t y_stride);
 void Q6_KRowPanels(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
                    float* y, int64_t y_stride);
-
-// Row-exact twins of the five above (kernels/kernel_table.h): any token count, each token
-// computed as the one-token decode computes it (the decode kernels run on groups of tokens).
-void Q8_0RowPanelsRowExact(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
-                           float* y, int64_t y_stride);
-void Q4_0RowPanelsRowExact(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
-                           float* y, int64_t y_stride);
-void Q4_KRowPanelsRowExact(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
-                           float* y, int64_t y_stride);
-void Q5_KRowPanelsRowExact(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
-                           float* y, int64_t y_stride);
-void Q6_KRowPanelsRowExact(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const Q8ActivationsView& x,
-                           float* y, int64_t y_stride);
 
 // PanelPacker: bit-identical to scalar::PackRowPanels (K-quants go to PackKQuantRowPanels).
 void PackRowPanels(const WeightMatrix& src, int64_t panel_begin, int64_t panel_end, uint8_t* dst);

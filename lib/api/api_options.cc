@@ -198,6 +198,12 @@ ember_status ember_session_options_set_context_shift(ember_session_options* o, i
   return EMBER_OK;
 }
 
+ember_status ember_session_options_set_batch_invariant(ember_session_options* o, int32_t enable) {
+  if (o == nullptr) return NullOptions("ember_session_options_set_batch_invariant");
+  o->session.batch_invariant = enable != 0;
+  return EMBER_OK;
+}
+
 ember_status ember_session_options_set_kv_type(ember_session_options* o, int32_t kv_type) {
   if (o == nullptr) return NullOptions("ember_session_options_set_kv_type");
   switch (kv_type) {

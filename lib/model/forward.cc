@@ -75,7 +75,7 @@ void DropSegment(const ModelConfig& c, size_t s, std::vector<ForwardSegment>* se
 }  // namespace
 
 absl::Status Forward(const Model& model, absl::Span<const int32_t> tokens, int64_t pos,
-                     const KvRows& kv, bool all_logits, const std::atomic<bool>* cancel,
+                     const KvRows& kv, bool all_logits, bool row_exact, const std::atomic<bool>* cancel,
                      Parallel& par, ForwardBuffers* buf) {
   const ModelConfig& c = model.config();
   const int64_t n = static_cast<int64_t>(tokens.size());
@@ -83,7 +83,7 @@ absl::Status Forward(const Model& model, absl::Span<const int32_t> tokens, int64
   EMBER_RETURN_IF_ERROR(buf->Reserve(c, n, all_logits ? n : 1));
 
   const ForwardSegment segment{0, n, pos, &kv};
-  const LayerRows stack{absl::MakeConstSpan(&segment, 1), n, /*row_exact=*/false};
+  const LayerRows stack{absl::MakeConstSpan(&segment, 1), n, row_exact};
   EmbedTokens(model.weights().token_embd, tokens, buf->x.data());
   FillRopeTables(c, stack, buf);
   for (int l = 0; l < c.n_layer; ++l) {

@@ -78,10 +78,12 @@ struct LayerRows {
 // Runs `tokens` at positions pos .. pos + n - 1: writes their keys/values into `kv` (which
 // must already hold positions [max(0, pos - window + 1) or 0, pos)) and leaves logits in
 // buf->logits: n rows if all_logits, else only the last token's row. Token ids must have
-// been validated. Returns CancelledError if *cancel becomes true (checked before every
-// layer); the KV rows of positions >= pos are then partly written and must be ignored.
+// been validated. With row_exact, every matmul is row-exact (MatMulRowExact), so the
+// results do not depend on how a prompt is split into calls on any kernel. Returns
+// CancelledError if *cancel becomes true (checked before every layer); the KV rows of
+// positions >= pos are then partly written and must be ignored.
 absl::Status Forward(const Model& model, absl::Span<const int32_t> tokens, int64_t pos,
-                     const KvRows& kv, bool all_logits, const std::atomic<bool>* cancel,
+                     const KvRows& kv, bool all_logits, bool row_exact, const std::atomic<bool>* cancel,
                      Parallel& par, ForwardBuffers* buf);
 
 // One session's part of a batched forward pass.

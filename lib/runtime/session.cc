@@ -212,7 +212,8 @@ absl::Status Session::Eval(absl::Span<const int32_t> tokens, float* all_logits,
       status = CancelledError("evaluation cancelled");
     } else {
       status = Forward(s.model, absl::MakeConstSpan(pending.data() + begin, end - begin),
-                       n_valid + begin, s.kv.rows(), want_all, cancel, s.par(), &s.buf);
+                       n_valid + begin, s.kv.rows(), want_all, s.options.batch_invariant, cancel, s.par(),
+                       &s.buf);
     }
     if (!status.ok()) {
       // Roll back. Unshifted, the context rows computed so far are still right for

@@ -39,6 +39,12 @@ struct SessionOptions {
   int32_t n_keep = 0;         // tokens kept at the front when shifting (BOS/system prefix)
   int32_t n_batch = 256;      // max tokens per forward call; longer inputs run in chunks
   KvType kv_type = KvType::kF32;
+  // Batch invariance: logits that do not depend on how tokens were split into Eval calls
+  // (kernels/matmul.h). Prefill then skips the kernels whose arithmetic differs from
+  // decode's: AMX bf16 tiles (matmul_bench Q4_0 n512: 1.66x faster there) and AVX-512
+  // row-layout Q8_0/Q4_0 panel GEMMs. Elsewhere it costs nothing; the server sets it so
+  // its prompt cache cannot change a request's tokens.
+  bool batch_invariant = false;
   SamplerParams sampler;      // the session's sampler (Sample(), generation)
 };
 

@@ -2,7 +2,9 @@
 on what else is decoded with it. The same request with the same seed gives the same text
 alone and among 16 other concurrent requests (other prompts, seeds, lengths, stop strings
 and a JSON schema) on a server with 8 slots, where they join and leave the batch at
-different steps. Run: EMBER_CLI=... EMBER_MODEL=... python3 batch_invariance_test.py"""
+different steps, and whatever prefix of its prompt the prompt cache reuses.
+
+Run: EMBER_CLI=... EMBER_MODEL=... python3 batch_invariance_test.py"""
 import os
 import sys
 import threading
@@ -25,6 +27,9 @@ PROBES = [
     ("/v1/chat/completions", chat("Tell me a story about a dog.", 7, 60)),
     ("/v1/completions", {"prompt": "Once upon a time", "seed": 11, "temperature": 0.8, "max_tokens": 48,
                          "stop": ["."]}),
+    # Its prompt extends one of the others': the cache may hand it that slot's prefix.
+    ("/v1/completions", {"prompt": "The little bird " * 3 + "sang to the old tree by the river", "seed": 5,
+                         "temperature": 0.9, "max_tokens": 24}),
 ]
 
 
@@ -70,8 +75,9 @@ class BatchInvariance(unittest.TestCase):
             results = {}
             jobs = [("probe%d" % i, r) for i, r in enumerate(PROBES)] + \
                    [("other%d" % i, r) for i, r in enumerate(others())]
+            n = len(PROBES)
             # The probes start among the others, not first: they join a running batch.
-            jobs = jobs[2:9] + jobs[:2] + jobs[9:]
+            jobs = jobs[n:n + 7] + jobs[:n] + jobs[n + 7:]
 
             def run(name, path, body):
                 results[name] = self.server.request("POST", path, body, HEADERS)

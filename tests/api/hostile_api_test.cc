@@ -132,6 +132,7 @@ TEST_F(HostileApiTest, NullPointersOnEveryFunction) {
                     "options is NULL");
   EXPECT_FAILS_WITH(ember_session_options_set_context_shift(nullptr, 1, 0), EMBER_ERR_INVALID_ARGUMENT,
                     "options is NULL");
+  EXPECT_FAILS_WITH(ember_session_options_set_batch_invariant(nullptr, 1), EMBER_ERR_INVALID_ARGUMENT, "NULL");
   EXPECT_FAILS_WITH(ember_session_options_set_sampler(nullptr, so), EMBER_ERR_INVALID_ARGUMENT, "options is NULL");
   EXPECT_FAILS_WITH(ember_session_options_set_sampler(o, nullptr), EMBER_ERR_INVALID_ARGUMENT, "sampler is NULL");
 

@@ -44,12 +44,18 @@ const ModelCase kModels[] = {
 
 // A synthetic model file (lib/model/synth_writer.h) on stories260K's 512-token vocabulary,
 // written once per test binary: the tiny shapes have 256-wide rows, so every block type fits.
+// A full-size shape (phi2) gets one layer: its 2560- and 10240-wide rows are longer than the
+// prefill GEMMs' K chunks (kernels/avx512), which the tiny rows never reach.
 std::string SynthPath(const std::string& shape, const std::string& type) {
   static auto* paths = new std::map<std::string, std::string>();
   std::string& path = (*paths)[shape + type];
   if (path.empty()) {
     SynthOptions o;
     o.config = SynthShapeByName(shape)->config;
+    if (shape.rfind("tiny-", 0) != 0) {
+      o.config.n_layer = 1;
+      o.config.n_vocab = 0;  // the vocabulary file's
+    }
     o.file_type = *SynthFileTypeByName(type);
     o.vocab_path = TestDataPath("models/stories260K.gguf");
     o.name = "batch test " + shape;
@@ -203,6 +209,91 @@ std::string CaseName(const ::testing::TestParamInfo<ModelCase>& info) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryModel, BatchInvarianceTest, ::testing::ValuesIn(kModels), CaseName);
+
+// --- Chunking invariance --------------------------------------------------------------
+//
+// A prompt's logits do not depend on how its tokens were split into Eval calls: the server's
+// prompt cache (server/) evaluates only the part after a reused prefix, so a request that
+// finds 16 of its 45 prompt tokens cached runs 29, while alone it runs 45. Every split is
+// checked bit for bit against one call of the whole prompt, then one decode step after it
+// (which reads the KV rows each split wrote).
+class ChunkInvarianceTest : public ::testing::TestWithParam<ModelCase> {};
+
+TEST_P(ChunkInvarianceTest, PromptLogitsDoNotDependOnEvalSplits) {
+  const ModelCase& mc = GetParam();
+  constexpr int64_t kPrompt = 45;
+  const std::vector<std::vector<int64_t>> splits = {{1, 44}, {16, 29}, {17, 28}, {9, 8, 28}, {40, 5},
+                                                    {44, 1}, {3, 3, 3, 3, 33}};
+  for (Isa isa : AvailableIsas()) {
+    // Wide rows only matter to the AVX-512 GEMMs' K chunks (scalar would take ~30 s each).
+    if (mc.name.rfind("synth:phi2", 0) == 0 && isa != Isa::kAvx512) continue;
+    ScopedKernels kernels(isa, mc.exact ? QuantNumerics::kExact : QuantNumerics::kInt8);
+    std::unique_ptr<Model> model = LoadModel(mc.name);
+    ASSERT_NE(model, nullptr);
+    const int32_t n_vocab = model->config().n_vocab;
+    const std::vector<int32_t> prompt = Tokens(kPrompt, 7, n_vocab);
+    const std::vector<int32_t> next = Tokens(1, 8, n_vocab);
+    SessionOptions o;
+    o.n_ctx = 128;
+    o.n_batch = 64;
+    o.n_threads = 2;
+    std::unique_ptr<Session> whole = MustCreate(*model, o);
+    ASSERT_NE(whole, nullptr);
+    ASSERT_TRUE(whole->Eval(prompt, nullptr, nullptr).ok());
+    const std::vector<float> prompt_logits(whole->last_logits().begin(), whole->last_logits().end());
+    ASSERT_TRUE(whole->Eval(next, nullptr, nullptr).ok());
+    const std::vector<float> next_logits(whole->last_logits().begin(), whole->last_logits().end());
+    for (const std::vector<int64_t>& split : splits) {
+      std::unique_ptr<Session> s = MustCreate(*model, o);
+      ASSERT_NE(s, nullptr);
+      int64_t at = 0;
+      std::string what = mc.name + (mc.exact ? " exact" : "") + " on " + std::string(IsaName(isa)) + ", split";
+      for (const int64_t n : split) {
+        ASSERT_TRUE(s->Eval(absl::MakeConstSpan(prompt).subspan(at, n), nullptr, nullptr).ok());
+        at += n;
+        what += " " + std::to_string(n);
+      }
+      ASSERT_EQ(at, kPrompt);
+      ASSERT_TRUE(SameFloats(s->last_logits(), prompt_logits)) << what << ": prompt logits";
+      ASSERT_TRUE(s->Eval(next, nullptr, nullptr).ok());
+      ASSERT_TRUE(SameFloats(s->last_logits(), next_logits)) << what << ": next step";
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryModel, ChunkInvarianceTest, ::testing::ValuesIn(kModels), CaseName);
+const ModelCase kWideModels[] = {{"synth:phi2:Q4_0"}, {"synth:phi2:Q8_0"}, {"synth:phi2:Q4_K_M"}};
+INSTANTIATE_TEST_SUITE_P(WideRows, ChunkInvarianceTest, ::testing::ValuesIn(kWideModels), CaseName);
+
+// Long prompts reach the prefill kernels that need SessionOptions::batch_invariant to stay
+// row-exact (AMX tiles from 192 tokens, on CPUs that have them): with it, splits still give
+// the whole prompt's logits bit for bit, on every ISA.
+TEST(BatchInvariantSessionTest, LongPromptSplitsMatchTheWholePrompt) {
+  for (Isa isa : AvailableIsas()) {
+    ScopedKernels kernels(isa, QuantNumerics::kInt8);
+    for (const char* name : {"synth:tiny-phi2:Q4_0", "synth:tiny-mistral:Q4_K_M"}) {
+      std::unique_ptr<Model> model = LoadModel(name);
+      ASSERT_NE(model, nullptr);
+      const std::vector<int32_t> prompt = Tokens(230, 5, model->config().n_vocab);
+      SessionOptions o;
+      o.n_ctx = 256;
+      o.n_batch = 256;
+      o.n_threads = 2;
+      o.batch_invariant = true;
+      std::unique_ptr<Session> whole = MustCreate(*model, o);
+      ASSERT_NE(whole, nullptr);
+      ASSERT_TRUE(whole->Eval(prompt, nullptr, nullptr).ok());
+      for (const int64_t first : {int64_t{1}, int64_t{37}, int64_t{200}, int64_t{229}}) {
+        std::unique_ptr<Session> s = MustCreate(*model, o);
+        ASSERT_NE(s, nullptr);
+        ASSERT_TRUE(s->Eval(absl::MakeConstSpan(prompt).first(first), nullptr, nullptr).ok());
+        ASSERT_TRUE(s->Eval(absl::MakeConstSpan(prompt).subspan(first), nullptr, nullptr).ok());
+        ASSERT_TRUE(SameFloats(s->last_logits(), whole->last_logits()))
+            << name << " on " << IsaName(isa) << ": " << first << " + " << prompt.size() - first << " tokens";
+      }
+    }
+  }
+}
 
 // --- Per-session outcomes -------------------------------------------------------------
 
