@@ -99,6 +99,7 @@ int RunGenerate() {
   GenerateOptionsPtr generate(raw_generate);
   if (st == EMBER_OK) st = ember_generate_options_set_max_tokens(raw_generate, n_generate);
   if (st == EMBER_OK) st = ember_generate_options_set_ignore_eos(raw_generate, absl::GetFlag(FLAGS_ignore_eos));
+  if (st == EMBER_OK) st = ember_generate_options_set_lookup(raw_generate, absl::GetFlag(FLAGS_lookup));
   if (st == EMBER_OK) {
     std::vector<const char*> stops;
     for (const std::string& stop : StopStrings()) stops.push_back(stop.c_str());
@@ -145,6 +146,13 @@ int RunGenerate() {
   std::fprintf(stderr,
                "ember generate: load %.3f s, first token %.3f s, %d tokens, decode %.1f tokens/s\n", load_s,
                first_s, n_done, decode_s > 0 ? (n_done - 1) / decode_s : 0.0);
+  if (absl::GetFlag(FLAGS_lookup) > 0) {
+    int32_t drafted = 0, accepted = 0;
+    if (ember_session_speculation_stats(session.get(), &drafted, &accepted) == EMBER_OK) {
+      std::fprintf(stderr, "ember generate: lookup drafted %d tokens, accepted %d (%.0f%%)\n", drafted, accepted,
+                   drafted > 0 ? 100.0 * accepted / drafted : 0.0);
+    }
+  }
   return 0;
 }
 

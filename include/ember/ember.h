@@ -704,6 +704,21 @@ EMBER_NODISCARD
 EMBER_API ember_status ember_generate_options_set_stop_tokens(ember_generate_options *o,
                                                               const int32_t *tokens, size_t n);
 
+/*
+** Speculative decoding by prompt lookup, for ember_session_generate_ex(): each step also
+** evaluates up to `n_draft` (0..7; 0 = off, the default) draft tokens, copied from what
+** followed the last occurrence of the context's final 1-3 tokens earlier in the context
+** (summaries quoting their source, edits, code), in the same forward pass, and keeps those
+** that sampling confirms. Decode reads the weights once per pass, so confirmed drafts come
+** almost free; the output is exactly the tokens and text of plain decoding, greedy or
+** sampled with the same seed (every position is sampled from its own logits, which are
+** bit-identical to a one-token step's). ember_session_speculation_stats() says how many
+** drafts were confirmed. Stepped generators (ember_generator_create) refuse it.
+** EMBER_ERR_INVALID_ARGUMENT for NULL options or n_draft outside 0..7.
+*/
+EMBER_NODISCARD
+EMBER_API ember_status ember_generate_options_set_lookup(ember_generate_options *o, int32_t n_draft);
+
 /* Why ember_session_generate_ex() stopped (*stop_reason). */
 #define EMBER_STOP_NONE 0         /* the call failed before any stop condition */
 #define EMBER_STOP_EOS 1          /* sampled an end-of-generation token */
@@ -756,6 +771,16 @@ EMBER_API ember_status ember_session_generate_ex(ember_session *session, const c
                                                  const ember_generate_options *options,
                                                  ember_token_callback callback, void *user_data,
                                                  int32_t *n_generated, int32_t *stop_reason);
+
+/*
+** Draft tokens evaluated and confirmed (accepted) by speculative decoding
+** (ember_generate_options_set_lookup()) in the session's last ember_session_generate_ex()
+** call; both 0 without it. Either pointer may be NULL. EMBER_ERR_INVALID_ARGUMENT for a
+** NULL session. Thread safety: as ember_session_generate_ex().
+*/
+EMBER_NODISCARD
+EMBER_API ember_status ember_session_speculation_stats(const ember_session *session, int32_t *n_drafted,
+                                                       int32_t *n_accepted);
 
 /*
 ** Asks the call currently running on `session` (eval, eval_reuse or generate) to stop as soon as

@@ -36,6 +36,8 @@ ember_status Generate(const char* fn, ember_session* session, const char* prompt
   ember::GenerateResult result;
   ember::Generator generator(*session->session, options);
   const absl::Status st = generator.Run(std::string_view(prompt ? prompt : "", prompt_len), encode, sink, &result);
+  session->last_drafted = result.n_drafted;
+  session->last_accepted = result.n_accepted;
   if (n_generated != nullptr) *n_generated = result.n_generated;
   if (stop_reason != nullptr) *stop_reason = static_cast<int32_t>(result.stop_reason);
   return Report(ember::Annotate(st, fn));
@@ -77,6 +79,14 @@ ember_status ember_session_generate_ex(ember_session* session, const char* promp
     return Generate(kFn, session, prompt, prompt_len, tokenize_flags, options ? options->options : defaults,
                     callback, user_data, n_generated, stop_reason);
   });
+}
+
+ember_status ember_session_speculation_stats(const ember_session* session, int32_t* n_drafted,
+                                             int32_t* n_accepted) {
+  if (session == nullptr) return Fail(EMBER_ERR_INVALID_ARGUMENT, "ember_session_speculation_stats: session is NULL");
+  if (n_drafted != nullptr) *n_drafted = session->last_drafted;
+  if (n_accepted != nullptr) *n_accepted = session->last_accepted;
+  return EMBER_OK;
 }
 
 }  // extern "C"

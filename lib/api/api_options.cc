@@ -239,6 +239,16 @@ ember_status ember_generate_options_set_max_tokens(ember_generate_options* o, in
   return EMBER_OK;
 }
 
+ember_status ember_generate_options_set_lookup(ember_generate_options* o, int32_t n_draft) {
+  if (o == nullptr) return NullOptions("ember_generate_options_set_lookup");
+  if (n_draft < 0 || n_draft > ember::kMaxLookup) {
+    return Fail(EMBER_ERR_INVALID_ARGUMENT, "ember_generate_options_set_lookup: n_draft must be in 0.." +
+                                                std::to_string(ember::kMaxLookup) + ", got " + std::to_string(n_draft));
+  }
+  o->options.lookup = n_draft;
+  return EMBER_OK;
+}
+
 ember_status ember_generate_options_set_ignore_eos(ember_generate_options* o, int32_t ignore_eos) {
   if (o == nullptr) return NullOptions("ember_generate_options_set_ignore_eos");
   o->options.ignore_eos = ignore_eos != 0;

@@ -50,6 +50,8 @@ struct ember_session {
   ember_model* owner = nullptr;
   std::unique_ptr<ember::Session> session;
   bool has_generator = false;  // a live ember_generator drives it (at most one)
+  int32_t last_drafted = 0;     // speculation counts of the last generate_ex call
+  int32_t last_accepted = 0;
 };
 
 namespace ember::api {

@@ -2,13 +2,18 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
 #include "lib/base/errors.h"
 #include "lib/grammar/grammar_constraint.h"
+#include "lib/runtime/speculation.h"
 
 namespace ember {
 
 absl::Status ValidateGenerateOptions(const GenerateOptions& options) {
   if (options.max_tokens < 0) return absl::InvalidArgumentError("max_tokens < 0");
+  if (options.lookup < 0 || options.lookup > kMaxLookup) {
+    return absl::InvalidArgumentError(absl::StrCat("lookup ", options.lookup, " outside [0, ", kMaxLookup, "]"));
+  }
   for (const std::string& stop : options.stop_strings) {
     if (stop.empty()) return absl::InvalidArgumentError("empty stop string");
     EMBER_RETURN_IF_ERROR(CheckUtf8(stop, "stop string"));
@@ -36,7 +41,12 @@ absl::Status Generator::Run(std::string_view prompt, EncodeOptions encode, Token
   }
   while (!done_) {
     const int32_t token = Next(sink);
-    if (token >= 0) Evaluated(session_.Eval(absl::MakeConstSpan(&token, 1), nullptr, cancel), sink);
+    if (token < 0) continue;
+    if (options_.lookup > 0) {
+      Speculate(token, cancel, sink);
+    } else {
+      Evaluated(session_.Eval(absl::MakeConstSpan(&token, 1), nullptr, cancel), sink);
+    }
   }
   *result = result_;
   return status_;
@@ -44,6 +54,9 @@ absl::Status Generator::Run(std::string_view prompt, EncodeOptions encode, Token
 
 absl::Status Generator::Start(TokenSink sink) {
   EMBER_RETURN_IF_ERROR(ValidateGenerateOptions(options_));
+  if (options_.lookup > 0) {
+    return absl::InvalidArgumentError("speculative decoding (lookup) needs Run: a stepped generation evaluates one token per step");
+  }
   if (!session_.has_logits()) {
     return absl::FailedPreconditionError("the session has no logits: evaluate the prompt first");
   }
@@ -59,27 +72,36 @@ void Generator::Begin() {
   done_ = false;
   n_sampled_ = 0;
   pending_ = -1;
+  unprocessed_ = 0;
   session_.sampler().StartCompletion();  // penalties count this completion's tokens only
   if (grammar::GrammarConstraint* g = session_.grammar()) g->Reset();
 }
 
 int32_t Generator::Next(TokenSink sink) {
-  if (done_) return -1;
-  if (n_sampled_ >= options_.max_tokens) {
-    Stop(StopReason::kMaxTokens, sink);
-    return -1;
-  }
-  if (session_.cancellation().requested()) {
-    Finish(CancelledError("generation cancelled"), sink);
-    return -1;
-  }
+  if (!ReadyToSample(sink)) return -1;
   absl::StatusOr<int32_t> sampled = session_.Sample();
   if (!sampled.ok()) {
     Finish(sampled.status(), sink);
     return -1;
   }
+  return Sampled(*sampled, sink);
+}
+
+bool Generator::ReadyToSample(TokenSink sink) {
+  if (done_) return false;
+  if (n_sampled_ >= options_.max_tokens) {
+    Stop(StopReason::kMaxTokens, sink);
+    return false;
+  }
+  if (session_.cancellation().requested()) {
+    Finish(CancelledError("generation cancelled"), sink);
+    return false;
+  }
+  return true;
+}
+
+int32_t Generator::Sampled(int32_t token, TokenSink sink) {
   ++n_sampled_;
-  const int32_t token = *sampled;
   if (std::find(options_.stop_tokens.begin(), options_.stop_tokens.end(), token) !=
       options_.stop_tokens.end()) {
     Stop(StopReason::kStopToken, sink);
@@ -91,6 +113,86 @@ int32_t Generator::Next(TokenSink sink) {
   }
   pending_ = token;
   return token;
+}
+
+// Verification samples every position before any of them is handled, so the session must
+// hold exactly the accepted tokens before text moves: the rejected drafts go first (their
+// logits row gives the new last token its logits without a forward step), and a generation
+// that ends on an accepted token drops the ones after it (unprocessed_), leaving the session
+// as plain decoding would. Sampling past a token that then ends the generation by a stop
+// string or the sink's request costs nothing visible but the sampler's random state, which
+// plain decoding would not have advanced: only a later generation on the same session
+// could tell.
+void Generator::Speculate(int32_t token, const std::atomic<bool>* cancel, TokenSink sink) {
+  const int32_t n_past = session_.n_past();
+  int64_t room = std::min<int64_t>(options_.lookup, int64_t{options_.max_tokens} - n_sampled_);
+  room = std::min<int64_t>(room, int64_t{session_.n_ctx()} - n_past - 1);
+  room = std::min<int64_t>(room, int64_t{session_.max_drop()} - static_cast<int64_t>(held_.size()) - 1);
+  std::vector<int32_t> batch;
+  if (room > 0) {
+    std::vector<int32_t> context(session_.tokens().begin(), session_.tokens().end());
+    context.push_back(token);
+    batch = PromptLookupDraft(context, static_cast<int32_t>(room));
+  }
+  if (batch.empty()) {
+    Evaluated(session_.Eval(absl::MakeConstSpan(&token, 1), nullptr, cancel), sink);
+    return;
+  }
+  const int32_t k = static_cast<int32_t>(batch.size());
+  batch.insert(batch.begin(), token);
+  const size_t n_vocab = static_cast<size_t>(session_.model().config().n_vocab);
+  draft_logits_.resize(n_vocab * batch.size());
+  if (absl::Status st = session_.Eval(batch, draft_logits_.data(), cancel); !st.ok()) {
+    Evaluated(st, sink);  // the session is unchanged: the token's evaluation failed
+    return;
+  }
+  result_.n_drafted += k;
+  auto row = [&](int32_t i) { return absl::MakeConstSpan(draft_logits_).subspan(n_vocab * i, n_vocab); };
+  auto ends = [&](int32_t t) {
+    return (!options_.ignore_eos && session_.model().IsEndOfGeneration(t)) ||
+           std::find(options_.stop_tokens.begin(), options_.stop_tokens.end(), t) != options_.stop_tokens.end();
+  };
+  // Verify: position a + 1 (after the token and a accepted drafts) samples from row a.
+  int32_t accepted = 0, next = -1;
+  absl::Status sample_error;
+  for (; accepted < k; ++accepted) {
+    if (session_.cancellation().requested()) break;
+    if (const grammar::GrammarConstraint* g = session_.grammar(); g != nullptr && !g->CanContinue()) break;
+    absl::StatusOr<int32_t> s = session_.SampleAt(row(accepted), n_past + 1 + accepted);
+    if (!s.ok()) {
+      sample_error = s.status();
+      break;
+    }
+    if (*s != batch[accepted + 1] || ends(*s)) {
+      next = *s;
+      break;
+    }
+  }
+  result_.n_accepted += accepted;
+  if (accepted < k) {
+    if (absl::Status st = session_.DropEvaluated(k - accepted, row(accepted)); !st.ok()) {
+      pending_ = -1;
+      return Finish(std::move(st), sink);  // cannot happen: room bounded the drafts by max_drop
+    }
+  }
+  unprocessed_ = accepted;
+  Evaluated(absl::OkStatus(), sink);
+  for (int32_t i = 1; i <= accepted && !done_; ++i) {
+    unprocessed_ = accepted - i;
+    if (Sampled(batch[i], sink) >= 0) Evaluated(absl::OkStatus(), sink);
+  }
+  unprocessed_ = 0;
+  if (done_) return;
+  if (!sample_error.ok()) return Finish(std::move(sample_error), sink);
+  if (next < 0) return;  // all confirmed, or stopped early: the next step samples as usual
+  if (Sampled(next, sink) >= 0) Evaluated(session_.Eval(absl::MakeConstSpan(&next, 1), nullptr, cancel), sink);
+}
+
+absl::Status Generator::DropUnprocessed() {
+  if (unprocessed_ == 0) return absl::OkStatus();
+  const int32_t n = unprocessed_;
+  unprocessed_ = 0;
+  return session_.DropLast(n);
 }
 
 void Generator::Evaluated(const absl::Status& eval, TokenSink sink) {
@@ -114,6 +216,7 @@ void Generator::Evaluated(const absl::Status& eval, TokenSink sink) {
 }
 
 void Generator::Stop(StopReason reason, TokenSink sink) {
+  if (absl::Status dropped = DropUnprocessed(); !dropped.ok()) return Finish(std::move(dropped), sink);
   result_.stop_reason = reason;
   absl::Status st;
   if (!Release(0, kAll, sink)) {
@@ -124,6 +227,7 @@ void Generator::Stop(StopReason reason, TokenSink sink) {
 }
 
 void Generator::Finish(absl::Status status, TokenSink sink) {
+  if (absl::Status dropped = DropUnprocessed(); status.ok()) status = std::move(dropped);
   done_ = true;
   pending_ = -1;
   if (!status.ok()) {
@@ -196,7 +300,9 @@ bool Generator::Release(size_t boundary, size_t n_force, TokenSink sink) {
 }
 
 absl::Status Generator::DropHeld() {
-  const int32_t n = static_cast<int32_t>(held_.size());
+  // Held tokens sit right below any accepted drafts not handled yet: both go.
+  const int32_t n = static_cast<int32_t>(held_.size()) + unprocessed_;
+  unprocessed_ = 0;
   held_.clear();
   held_text_.clear();
   if (n == 0) return absl::OkStatus();

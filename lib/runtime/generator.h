@@ -54,10 +54,22 @@ struct GenerateOptions {
   bool ignore_eos = false;                // end-of-generation tokens do not stop
   std::vector<std::string> stop_strings;  // non-empty, valid UTF-8
   std::vector<int32_t> stop_tokens;       // ids that end generation like EOS
+  // Speculative decoding by prompt lookup (speculation.h), Run only: each step evaluates
+  // the sampled token with up to `lookup` draft tokens (0 = off; at most kMaxLookup) in
+  // one forward pass and keeps the drafts that sampling confirms. The output is the very
+  // token sequence of plain decoding, sampled or greedy: every position is sampled from
+  // its own logits (bit-identical to a one-token step: row-exact matmuls, kernels/matmul.h)
+  // with the same sampler state, and a draft only counts when it equals that sample.
+  int32_t lookup = 0;
 };
+
+// Drafts per step at most: the token and its drafts form one row-exact evaluation of at
+// most kRowExactMaxTokens tokens (kernels/matmul.h) on every kernel.
+inline constexpr int32_t kMaxLookup = 7;
 
 // InvalidArgumentError for max_tokens < 0 or an empty stop string; InvalidUtf8Error for a
 // stop string that is not UTF-8.
+// InvalidArgumentError also for lookup outside [0, kMaxLookup].
 absl::Status ValidateGenerateOptions(const GenerateOptions& options);
 
 // Why a generation ended. The values are the C API's EMBER_STOP_* codes.
@@ -76,6 +88,8 @@ enum class StopReason : int32_t {
 struct GenerateResult {
   int32_t n_generated = 0;  // tokens passed to the sink (and kept in the session)
   StopReason stop_reason = StopReason::kNone;
+  int32_t n_drafted = 0;    // speculative decoding: draft tokens evaluated
+  int32_t n_accepted = 0;   // of which sampling confirmed (each saved a forward step)
 };
 
 // Receives each generated token with its text (see the contract above); token is -1 for
@@ -107,7 +121,8 @@ class Generator {
   // on the session for its cancellation() from Start() until it is done.
   //
   // Starts a generation from the session's current logits. Errors (nothing changed then):
-  // those of ValidateGenerateOptions; FailedPrecondition when the session has no logits.
+  // those of ValidateGenerateOptions, and InvalidArgument for options.lookup > 0;
+  // FailedPrecondition when the session has no logits.
   absl::Status Start(TokenSink sink);
   // Phase (a): ends the generation if a stop condition holds before sampling (max_tokens,
   // cancellation), else samples the next token and ends on a stop or end-of-generation
@@ -133,6 +148,14 @@ class Generator {
 
   // Starts the completion: sampler penalties and grammar state, the step state.
   void Begin();
+  // Next() in two halves: the checks before sampling (false: the generation ended), and
+  // what follows a sampled token (returns it, or -1 when it ended the generation).
+  bool ReadyToSample(TokenSink sink);
+  int32_t Sampled(int32_t token, TokenSink sink);
+  // One speculative step of Run for the token Next() returned (GenerateOptions::lookup).
+  void Speculate(int32_t token, const std::atomic<bool>* cancel, TokenSink sink);
+  // Drops the tokens evaluated past the one being handled (unprocessed_).
+  absl::Status DropUnprocessed();
   // Ends normally with `reason` after passing what is held back (kCallback if the sink
   // stops that).
   void Stop(StopReason reason, TokenSink sink);
@@ -165,6 +188,11 @@ class Generator {
   int32_t n_sampled_ = 0;  // tokens sampled so far (max_tokens bounds them)
   int32_t pending_ = -1;   // the token Next() returned, until Evaluated()
   std::optional<Cancellation::CallScope> call_;  // a stepped generation's call scope
+  // Speculation: accepted draft tokens already in the session past the token being
+  // handled; a generation that ends before reaching them drops them. And the logits rows
+  // of the last verification pass.
+  int32_t unprocessed_ = 0;
+  std::vector<float> draft_logits_;
 };
 
 }  // namespace ember

@@ -323,10 +323,38 @@ absl::Status Session::DropLast(int32_t n) {
   return status;
 }
 
+absl::Status Session::DropEvaluated(int32_t n, absl::Span<const float> logits) {
+  Impl& s = *impl_;
+  const int64_t n_past = static_cast<int64_t>(s.tokens.size());
+  if (n < 0 || n >= n_past || logits.size() != s.logits.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot drop ", n, " of ", n_past, " tokens with ",
+                                                   logits.size(), " logits (at least one must stay)"));
+  }
+  if (n > max_drop()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot drop ", n, " tokens: the sliding-window cache keeps only ", max_drop()));
+  }
+  s.tokens.resize(static_cast<size_t>(n_past - n));
+  s.n_kv_valid = std::min<int64_t>(s.n_kv_valid, static_cast<int64_t>(s.tokens.size()));
+  std::copy(logits.begin(), logits.end(), s.logits.begin());
+  s.has_logits = true;
+  return absl::OkStatus();
+}
+
 absl::StatusOr<int32_t> Session::Sample() {
   Impl& s = *impl_;
   if (!s.has_logits) return absl::FailedPreconditionError("nothing has been evaluated yet");
-  if (!s.grammar.has_value()) return s.sampler.Sample(s.logits, s.n_sampleable, s.tokens);
+  return SampleAt(s.logits, static_cast<int64_t>(s.tokens.size()));
+}
+
+absl::StatusOr<int32_t> Session::SampleAt(absl::Span<const float> logits, int64_t n_context) {
+  Impl& s = *impl_;
+  if (logits.size() != s.logits.size() || n_context < 0 || n_context > static_cast<int64_t>(s.tokens.size())) {
+    return absl::InvalidArgumentError(absl::StrCat("SampleAt: ", logits.size(), " logits for ", s.logits.size(),
+                                                   ", context ", n_context, " of ", s.tokens.size()));
+  }
+  const absl::Span<const int32_t> history = absl::MakeConstSpan(s.tokens).first(static_cast<size_t>(n_context));
+  if (!s.grammar.has_value()) return s.sampler.Sample(logits, s.n_sampleable, history);
   s.grammar->ComputeMask(&s.mask);
   // The mask may be wider than what a sampler can pick; only the pickable part counts.
   bool any = false;
@@ -341,7 +369,7 @@ absl::StatusOr<int32_t> Session::Sample() {
         s.grammar->IsComplete() ? "the grammar is complete: no token may follow"
                                 : "the grammar allows no token of this vocabulary here");
   }
-  const int32_t token = s.sampler.Sample(s.logits, s.n_sampleable, s.tokens, s.mask.words);
+  const int32_t token = s.sampler.Sample(logits, s.n_sampleable, history, s.mask.words);
   // The mask came from this very state, so Accept cannot refuse; if it did, the engine
   // would be broken, and saying so beats returning a token the grammar does not allow.
   absl::Status accepted = s.grammar->Accept(token);

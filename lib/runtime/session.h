@@ -73,6 +73,12 @@ class Session {
   // grammar allows no token (it has ended: EOS was picked, or it is complete with no EOS
   // in the vocabulary; or no token of the vocabulary spells any continuation).
   absl::StatusOr<int32_t> Sample();
+  // Sample() from `logits` (n_vocab floats, a row Eval wrote to all_logits) as if the
+  // session held only its first n_context tokens (they feed the repetition penalty):
+  // speculative decoding samples each position of a verified draft while the tokens after
+  // it are already evaluated (lib/runtime/speculation.h). Errors: those of Sample(), and
+  // InvalidArgumentError for a wrong logits size or n_context outside [0, n_past()].
+  absl::StatusOr<int32_t> SampleAt(absl::Span<const float> logits, int64_t n_context);
   // The parse state of the sampler's grammar, null without one. It follows the ids Sample()
   // returns (not the ids evaluated), starts empty when the session is created, Reset(), or
   // given a sampler, and generation (lib/runtime/generator.h) empties it at the start of
@@ -105,6 +111,11 @@ class Session {
   // max_drop(). If the recomputation fails, the tokens are still removed but the session
   // has no logits until the next Eval.
   absl::Status DropLast(int32_t n);
+  // DropLast without the recomputation: `logits` (n_vocab floats) are the new last token's,
+  // which the caller has as a row of the Eval that evaluated the dropped tokens after it
+  // (speculative decoding rejecting a draft). Same errors as DropLast, plus
+  // InvalidArgumentError for a wrong logits size; the session is then unchanged.
+  absl::Status DropEvaluated(int32_t n, absl::Span<const float> logits);
   // How many tokens DropLast can remove: unlimited (INT32_MAX) for full attention; for a
   // sliding-window session, the ring slots beyond the window (older rows are overwritten).
   int32_t max_drop() const;

@@ -51,6 +51,44 @@ class GenerateExTest : public ::testing::Test {
   ember_generate_options* options_ = nullptr;
 };
 
+// Prompt lookup through the C API: the same ids and text as plain decoding (lib/runtime's
+// speculation_test checks this thoroughly), with drafts confirmed on a story that repeats
+// its prompt, and counts that reset with the next call.
+TEST_F(GenerateExTest, LookupGivesPlainDecodingsTokensAndCountsDrafts) {
+  static const char kStory[] =
+      "Once upon a time there was a little girl. She liked to play with her ball. Once upon a time there was "
+      "a little girl. She liked to";
+  ember_session* plain = NewSession();
+  ember_session* fast = NewSession();
+  Collected cp, cf;
+  int32_t np = 0, nf = 0, rp = -1, rf = -1;
+  ASSERT_EQ(ember_generate_options_set_max_tokens(options_, 48), EMBER_OK);
+  ASSERT_EQ(ember_session_generate_ex(plain, kStory, sizeof(kStory) - 1, 0, options_, Collect, &cp, &np, &rp),
+            EMBER_OK);
+  ASSERT_EQ(ember_generate_options_set_lookup(options_, 5), EMBER_OK);
+  ASSERT_EQ(ember_session_generate_ex(fast, kStory, sizeof(kStory) - 1, 0, options_, Collect, &cf, &nf, &rf),
+            EMBER_OK)
+      << ember_last_error();
+  EXPECT_EQ(cp.ids, cf.ids);
+  EXPECT_EQ(cp.texts, cf.texts);
+  EXPECT_EQ(np, nf);
+  EXPECT_EQ(rp, rf);
+  int32_t drafted = -1, accepted = -1;
+  ASSERT_EQ(ember_session_speculation_stats(fast, &drafted, &accepted), EMBER_OK);
+  EXPECT_GT(accepted, 0);
+  EXPECT_GE(drafted, accepted);
+  ASSERT_EQ(ember_session_speculation_stats(plain, &drafted, &accepted), EMBER_OK);
+  EXPECT_EQ(drafted, 0);
+  EXPECT_EQ(accepted, 0);
+  // A stepped generator refuses lookup rather than ignore it.
+  ember_generator* g = nullptr;
+  EXPECT_FAILS_WITH(ember_generator_create(fast, options_, nullptr, nullptr, &g), EMBER_ERR_INVALID_ARGUMENT,
+                    "lookup");
+  EXPECT_EQ(g, nullptr);
+  ember_session_free(plain);
+  ember_session_free(fast);
+}
+
 TEST_F(GenerateExTest, MatchesGenerateWithoutStopStrings) {
   ember_session* a = NewSession();
   ember_session* b = NewSession();
@@ -172,6 +210,10 @@ TEST_F(GenerateExTest, BadArguments) {
   EXPECT_FAILS_WITH(ember_generate_options_set_max_tokens(nullptr, 1), EMBER_ERR_INVALID_ARGUMENT, "NULL");
   EXPECT_FAILS_WITH(ember_generate_options_set_max_tokens(options_, -1), EMBER_ERR_INVALID_ARGUMENT, "max_tokens");
   EXPECT_FAILS_WITH(ember_generate_options_set_ignore_eos(nullptr, 1), EMBER_ERR_INVALID_ARGUMENT, "NULL");
+  EXPECT_FAILS_WITH(ember_generate_options_set_lookup(nullptr, 1), EMBER_ERR_INVALID_ARGUMENT, "NULL");
+  EXPECT_FAILS_WITH(ember_generate_options_set_lookup(options_, -1), EMBER_ERR_INVALID_ARGUMENT, "n_draft");
+  EXPECT_FAILS_WITH(ember_generate_options_set_lookup(options_, 8), EMBER_ERR_INVALID_ARGUMENT, "n_draft");
+  EXPECT_FAILS_WITH(ember_session_speculation_stats(nullptr, nullptr, nullptr), EMBER_ERR_INVALID_ARGUMENT, "NULL");
   const char* good[] = {"x"};
   const char* empty[] = {"ok", ""};
   const char* null_entry[] = {"ok", nullptr};

@@ -157,6 +157,23 @@ TEST(CliTest, GenerateTellsAStory) {
   EXPECT_EQ(again.out, r.out);
 }
 
+// --lookup: the same story (sampled, seed 3) as without it, and the draft counts on stderr.
+TEST(CliTest, GenerateLookupTellsTheSameStory) {
+  const std::string base = CliPath() + " generate -m " + TestDataPath("models/stories260K.gguf") +
+                           " -p 'Once upon a time there was a dog. The dog was happy. Once upon a time there was a'"
+                           " -n 60 --seed 3 --temp 0.8 -t 1";
+  auto plain = RunCommand(base);
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  auto fast = RunCommand(base + " --lookup 5");
+  ASSERT_EQ(fast.exit_code, 0) << fast.err;
+  EXPECT_EQ(fast.out, plain.out);
+  EXPECT_NE(fast.err.find("lookup drafted"), std::string::npos) << fast.err;
+  EXPECT_EQ(plain.err.find("lookup drafted"), std::string::npos) << plain.err;
+  auto bad = RunCommand(base + " --lookup 9");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("n_draft"), std::string::npos) << bad.err;
+}
+
 TEST(CliTest, GenerateStopsAtAStopString) {
   const std::string base = CliPath() + " generate -m " + TestDataPath("models/stories260K.gguf") +
                            " -p 'Once upon a time' -n 60 --temp 0 -t 1 --ignore-eos";
