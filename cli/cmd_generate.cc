@@ -112,6 +112,16 @@ int RunGenerate() {
   if (!model) return 1;
   SessionPtr session = CreateSessionFromFlags(kCmd, model.get(), sampler.get());
   if (!session) return 1;
+  ModelPtr draft_model;
+  SessionPtr draft;
+  if (const std::string draft_path = absl::GetFlag(FLAGS_draft); !draft_path.empty()) {
+    draft_model = LoadModel(kCmd, draft_path);
+    if (!draft_model) return 1;
+    draft = CreateSessionFromFlags(kCmd, draft_model.get(), nullptr);
+    if (!draft) return 1;
+    st = ember_generate_options_set_draft(raw_generate, draft.get(), absl::GetFlag(FLAGS_draft_n));
+    if (st != EMBER_OK) return ReportError(kCmd, "bad draft option", st);
+  }
   const auto t_start = std::chrono::steady_clock::now();
 
   if (!json_output) std::fwrite(prompt.data(), 1, prompt.size(), stdout);
@@ -146,11 +156,11 @@ int RunGenerate() {
   std::fprintf(stderr,
                "ember generate: load %.3f s, first token %.3f s, %d tokens, decode %.1f tokens/s\n", load_s,
                first_s, n_done, decode_s > 0 ? (n_done - 1) / decode_s : 0.0);
-  if (absl::GetFlag(FLAGS_lookup) > 0) {
+  if (absl::GetFlag(FLAGS_lookup) > 0 || draft) {
     int32_t drafted = 0, accepted = 0;
     if (ember_session_speculation_stats(session.get(), &drafted, &accepted) == EMBER_OK) {
-      std::fprintf(stderr, "ember generate: lookup drafted %d tokens, accepted %d (%.0f%%)\n", drafted, accepted,
-                   drafted > 0 ? 100.0 * accepted / drafted : 0.0);
+      std::fprintf(stderr, "ember generate: %s drafted %d tokens, accepted %d (%.0f%%)\n",
+                   draft ? "draft model" : "lookup", drafted, accepted, drafted > 0 ? 100.0 * accepted / drafted : 0.0);
     }
   }
   return 0;

@@ -26,6 +26,10 @@ ModelPtr LoadModelFromFlags(const char* command) {
     UsageError(command, "-m MODEL is required");
     return nullptr;
   }
+  return LoadModel(command, path);
+}
+
+ModelPtr LoadModel(const char* command, const std::string& path) {
   ember_model_options* options = nullptr;
   ember_status st = ember_model_options_create(&options);
   if (st != EMBER_OK) {

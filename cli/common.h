@@ -30,6 +30,8 @@ int UsageError(const char* command, const std::string& message);
 
 // Loads -m with --weights; nullptr after printing the error.
 ModelPtr LoadModelFromFlags(const char* command);
+// The model at `path`, with --weights; null after reporting an error.
+ModelPtr LoadModel(const char* command, const std::string& path);
 // Sampler options from --temp --top-k --top-p --min-p --repeat-penalty --repeat-last-n
 // --seed; nullptr after printing the error.
 SamplerOptionsPtr SamplerOptionsFromFlags(const char* command);

@@ -26,6 +26,8 @@ ABSL_FLAG(float, repeat_penalty, 1.1f, "generate: repetition penalty (1 = off)")
 ABSL_FLAG(int32_t, repeat_last_n, 64, "generate: tokens the repetition penalty looks back");
 ABSL_FLAG(uint64_t, seed, 0, "generate: sampler seed; synth: weight seed");
 ABSL_FLAG(bool, ignore_eos, false, "generate: keep going past end-of-generation tokens");
+ABSL_FLAG(std::string, draft, "", "generate: draft model (same vocabulary) for speculative decoding");
+ABSL_FLAG(int32_t, draft_n, 4, "generate: draft tokens per step with --draft (1..7)");
 ABSL_FLAG(int32_t, lookup, 0, "generate: speculative decoding by prompt lookup, up to N draft tokens a step (0 = off, max 7)");
 ABSL_FLAG(bool, json, false, "machine-readable output");
 ABSL_FLAG(std::string, weights, "", "load-time weight format: q8_0 or q4_0 (default: as stored)");

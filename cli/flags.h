@@ -28,6 +28,8 @@ ABSL_DECLARE_FLAG(int32_t, repeat_last_n);
 ABSL_DECLARE_FLAG(uint64_t, seed);
 ABSL_DECLARE_FLAG(bool, ignore_eos);
 ABSL_DECLARE_FLAG(int32_t, lookup);
+ABSL_DECLARE_FLAG(std::string, draft);
+ABSL_DECLARE_FLAG(int32_t, draft_n);
 ABSL_DECLARE_FLAG(bool, json);
 ABSL_DECLARE_FLAG(std::string, weights);
 ABSL_DECLARE_FLAG(std::string, arch);

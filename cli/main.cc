@@ -17,7 +17,7 @@ constexpr char kUsage[] =
     "commands:\n"
     "  generate -m MODEL (-p TEXT | -f FILE) [-n N=128] [--temp T] [--top-k K] [--top-p P]\n"
     "           [--min-p P] [--repeat-penalty R] [--seed S] [-t THREADS] [-c CTX] [--bos|--no-bos]\n"
-    "           [--stop TEXT]... [--ignore-eos] [--lookup N]\n"
+    "           [--stop TEXT]... [--ignore-eos] [--lookup N | --draft MODEL [--draft-n K]]\n"
     "           [--grammar FILE.gbnf | --json-schema FILE.json | --json-object] [--output text|json]\n"
     "  chat     -m MODEL [--system TEXT] [-n N=512] [--temp T] [--top-k K] [--top-p P] [--min-p P]\n"
     "           [--repeat-penalty R] [--seed S] [-t THREADS] [-c CTX] [--bos|--no-bos] [--verbose]\n"

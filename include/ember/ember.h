@@ -719,6 +719,24 @@ EMBER_API ember_status ember_generate_options_set_stop_tokens(ember_generate_opt
 EMBER_NODISCARD
 EMBER_API ember_status ember_generate_options_set_lookup(ember_generate_options *o, int32_t n_draft);
 
+/*
+** Speculative decoding with a draft model, for ember_session_generate_ex(): `draft` is a
+** session on a smaller model with the same vocabulary (e.g. a small Llama for Llama 2 7B);
+** each step it proposes `n_draft` (1..7) tokens greedily, and the target model verifies
+** them in one forward pass exactly as with ember_generate_options_set_lookup(), so the
+** output is again plain decoding's. The options keep the pointer, not a copy: the draft
+** session must outlive the calls that use it and must not be used by anyone else during
+** them; each call leaves it holding the context and its last guesses (its cache then
+** serves the next call's common prefix). draft = NULL with n_draft = 0 turns it off.
+** Lookup and a draft model are alternatives: a call with both fails with
+** EMBER_ERR_INVALID_ARGUMENT, as does a draft model whose vocabulary size differs.
+** Errors here: EMBER_ERR_INVALID_ARGUMENT for NULL options, n_draft outside 0..7, or a NULL
+** draft with n_draft > 0.
+*/
+EMBER_NODISCARD
+EMBER_API ember_status ember_generate_options_set_draft(ember_generate_options *o, ember_session *draft,
+                                                        int32_t n_draft);
+
 /* Why ember_session_generate_ex() stopped (*stop_reason). */
 #define EMBER_STOP_NONE 0         /* the call failed before any stop condition */
 #define EMBER_STOP_EOS 1          /* sampled an end-of-generation token */

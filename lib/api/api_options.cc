@@ -249,6 +249,20 @@ ember_status ember_generate_options_set_lookup(ember_generate_options* o, int32_
   return EMBER_OK;
 }
 
+ember_status ember_generate_options_set_draft(ember_generate_options* o, ember_session* draft, int32_t n_draft) {
+  if (o == nullptr) return NullOptions("ember_generate_options_set_draft");
+  if (n_draft < 0 || n_draft > ember::kMaxLookup) {
+    return Fail(EMBER_ERR_INVALID_ARGUMENT, "ember_generate_options_set_draft: n_draft must be in 0.." +
+                                                std::to_string(ember::kMaxLookup) + ", got " + std::to_string(n_draft));
+  }
+  if (draft == nullptr && n_draft > 0) {
+    return Fail(EMBER_ERR_INVALID_ARGUMENT, "ember_generate_options_set_draft: draft is NULL with n_draft > 0");
+  }
+  o->options.draft = draft != nullptr ? draft->session.get() : nullptr;
+  o->options.draft_n = n_draft;
+  return EMBER_OK;
+}
+
 ember_status ember_generate_options_set_ignore_eos(ember_generate_options* o, int32_t ignore_eos) {
   if (o == nullptr) return NullOptions("ember_generate_options_set_ignore_eos");
   o->options.ignore_eos = ignore_eos != 0;

@@ -14,6 +14,13 @@ absl::Status ValidateGenerateOptions(const GenerateOptions& options) {
   if (options.lookup < 0 || options.lookup > kMaxLookup) {
     return absl::InvalidArgumentError(absl::StrCat("lookup ", options.lookup, " outside [0, ", kMaxLookup, "]"));
   }
+  if (options.draft_n < 0 || options.draft_n > kMaxLookup) {
+    return absl::InvalidArgumentError(absl::StrCat("draft_n ", options.draft_n, " outside [0, ", kMaxLookup, "]"));
+  }
+  if (options.draft_n > 0 && options.draft == nullptr) return absl::InvalidArgumentError("draft_n without a draft session");
+  if (options.draft_n > 0 && options.lookup > 0) {
+    return absl::InvalidArgumentError("lookup and a draft model are alternatives: set one");
+  }
   for (const std::string& stop : options.stop_strings) {
     if (stop.empty()) return absl::InvalidArgumentError("empty stop string");
     EMBER_RETURN_IF_ERROR(CheckUtf8(stop, "stop string"));
@@ -33,6 +40,15 @@ absl::Status Generator::Run(std::string_view prompt, EncodeOptions encode, Token
     return absl::InvalidArgumentError("empty prompt on an empty session");
   }
 
+  if (options_.draft_n > 0) {
+    if (options_.draft == &session_) return absl::InvalidArgumentError("the draft session is the session itself");
+    if (options_.draft->model().config().n_vocab != session_.model().config().n_vocab ||
+        options_.draft->n_sampleable() != session_.n_sampleable()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the draft model's vocabulary (", options_.draft->model().config().n_vocab,
+          " tokens) is not the model's (", session_.model().config().n_vocab, ")"));
+    }
+  }
   Cancellation::CallScope call(session_.cancellation());
   const std::atomic<bool>* cancel = session_.cancellation().flag();
   Begin();
@@ -42,7 +58,7 @@ absl::Status Generator::Run(std::string_view prompt, EncodeOptions encode, Token
   while (!done_) {
     const int32_t token = Next(sink);
     if (token < 0) continue;
-    if (options_.lookup > 0) {
+    if (options_.lookup > 0 || options_.draft_n > 0) {
       Speculate(token, cancel, sink);
     } else {
       Evaluated(session_.Eval(absl::MakeConstSpan(&token, 1), nullptr, cancel), sink);
@@ -125,15 +141,11 @@ int32_t Generator::Sampled(int32_t token, TokenSink sink) {
 // could tell.
 void Generator::Speculate(int32_t token, const std::atomic<bool>* cancel, TokenSink sink) {
   const int32_t n_past = session_.n_past();
-  int64_t room = std::min<int64_t>(options_.lookup, int64_t{options_.max_tokens} - n_sampled_);
+  int64_t room = std::min<int64_t>(std::max(options_.lookup, options_.draft_n), int64_t{options_.max_tokens} - n_sampled_);
   room = std::min<int64_t>(room, int64_t{session_.n_ctx()} - n_past - 1);
   room = std::min<int64_t>(room, int64_t{session_.max_drop()} - static_cast<int64_t>(held_.size()) - 1);
   std::vector<int32_t> batch;
-  if (room > 0) {
-    std::vector<int32_t> context(session_.tokens().begin(), session_.tokens().end());
-    context.push_back(token);
-    batch = PromptLookupDraft(context, static_cast<int32_t>(room));
-  }
+  if (room > 0) batch = Draft(token, room, cancel);
   if (batch.empty()) {
     Evaluated(session_.Eval(absl::MakeConstSpan(&token, 1), nullptr, cancel), sink);
     return;
@@ -186,6 +198,26 @@ void Generator::Speculate(int32_t token, const std::atomic<bool>* cancel, TokenS
   if (!sample_error.ok()) return Finish(std::move(sample_error), sink);
   if (next < 0) return;  // all confirmed, or stopped early: the next step samples as usual
   if (Sampled(next, sink) >= 0) Evaluated(session_.Eval(absl::MakeConstSpan(&next, 1), nullptr, cancel), sink);
+}
+
+std::vector<int32_t> Generator::Draft(int32_t token, int64_t room, const std::atomic<bool>* cancel) {
+  std::vector<int32_t> context(session_.tokens().begin(), session_.tokens().end());
+  context.push_back(token);
+  if (options_.draft_n == 0) return PromptLookupDraft(context, static_cast<int32_t>(room));
+  // The draft model's greedy guesses: it catches up with the context (its cache keeps the
+  // common prefix of the last step), then extends it one token at a time.
+  Session& draft = *options_.draft;
+  std::vector<int32_t> guesses;
+  int32_t reused = 0;
+  if (!draft.EvalReuse(context, cancel, &reused).ok()) return guesses;
+  while (static_cast<int64_t>(guesses.size()) < room) {
+    const absl::Span<const float> logits = draft.last_logits().first(static_cast<size_t>(draft.n_sampleable()));
+    const int32_t best = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+    guesses.push_back(best);
+    if (static_cast<int64_t>(guesses.size()) == room) break;
+    if (!draft.Eval(absl::MakeConstSpan(&best, 1), nullptr, cancel).ok()) break;
+  }
+  return guesses;
 }
 
 absl::Status Generator::DropUnprocessed() {

@@ -61,6 +61,13 @@ struct GenerateOptions {
   // its own logits (bit-identical to a one-token step: row-exact matmuls, kernels/matmul.h)
   // with the same sampler state, and a draft only counts when it equals that sample.
   int32_t lookup = 0;
+  // Speculative decoding with a draft model instead (Run only; not with lookup): `draft` is
+  // a session on a smaller model with the same vocabulary, which proposes draft_n (1 ..
+  // kMaxLookup) tokens a step greedily; verification is the same as lookup's, so the
+  // output is again plain decoding's. The draft session is the caller's, used only during
+  // Run, and ends holding the context plus its last guesses.
+  Session* draft = nullptr;
+  int32_t draft_n = 0;
 };
 
 // Drafts per step at most: the token and its drafts form one row-exact evaluation of at
@@ -69,7 +76,8 @@ inline constexpr int32_t kMaxLookup = 7;
 
 // InvalidArgumentError for max_tokens < 0 or an empty stop string; InvalidUtf8Error for a
 // stop string that is not UTF-8.
-// InvalidArgumentError also for lookup outside [0, kMaxLookup].
+// InvalidArgumentError also for lookup or draft_n outside [0, kMaxLookup], draft_n > 0
+// without a draft session or with lookup.
 absl::Status ValidateGenerateOptions(const GenerateOptions& options);
 
 // Why a generation ended. The values are the C API's EMBER_STOP_* codes.
@@ -154,6 +162,9 @@ class Generator {
   int32_t Sampled(int32_t token, TokenSink sink);
   // One speculative step of Run for the token Next() returned (GenerateOptions::lookup).
   void Speculate(int32_t token, const std::atomic<bool>* cancel, TokenSink sink);
+  // Up to `room` draft tokens to follow `token` (lookup or the draft model); none when the
+  // draft model cannot run (its error is not the generation's).
+  std::vector<int32_t> Draft(int32_t token, int64_t room, const std::atomic<bool>* cancel);
   // Drops the tokens evaluated past the one being handled (unprocessed_).
   absl::Status DropUnprocessed();
   // Ends normally with `reason` after passing what is held back (kCallback if the sink

@@ -80,6 +80,24 @@ TEST_F(GenerateExTest, LookupGivesPlainDecodingsTokensAndCountsDrafts) {
   ASSERT_EQ(ember_session_speculation_stats(plain, &drafted, &accepted), EMBER_OK);
   EXPECT_EQ(drafted, 0);
   EXPECT_EQ(accepted, 0);
+  // A draft model (a second session on the same model) through the C API: plain output.
+  ember_session* draft = NewSession();
+  ember_session* drafted_session = NewSession();
+  Collected cd;
+  int32_t nd = 0, rd = -1;
+  ASSERT_EQ(ember_generate_options_set_lookup(options_, 0), EMBER_OK);
+  ASSERT_EQ(ember_generate_options_set_draft(options_, draft, 4), EMBER_OK);
+  ASSERT_EQ(ember_session_generate_ex(drafted_session, kStory, sizeof(kStory) - 1, 0, options_, Collect, &cd, &nd, &rd),
+            EMBER_OK)
+      << ember_last_error();
+  EXPECT_EQ(cp.ids, cd.ids);
+  EXPECT_EQ(cp.texts, cd.texts);
+  ASSERT_EQ(ember_session_speculation_stats(drafted_session, &drafted, &accepted), EMBER_OK);
+  EXPECT_GT(accepted, 0);
+  ASSERT_EQ(ember_generate_options_set_draft(options_, nullptr, 0), EMBER_OK);
+  ASSERT_EQ(ember_generate_options_set_lookup(options_, 5), EMBER_OK);
+  ember_session_free(draft);
+  ember_session_free(drafted_session);
   // A stepped generator refuses lookup rather than ignore it.
   ember_generator* g = nullptr;
   EXPECT_FAILS_WITH(ember_generator_create(fast, options_, nullptr, nullptr, &g), EMBER_ERR_INVALID_ARGUMENT,
@@ -214,6 +232,10 @@ TEST_F(GenerateExTest, BadArguments) {
   EXPECT_FAILS_WITH(ember_generate_options_set_lookup(options_, -1), EMBER_ERR_INVALID_ARGUMENT, "n_draft");
   EXPECT_FAILS_WITH(ember_generate_options_set_lookup(options_, 8), EMBER_ERR_INVALID_ARGUMENT, "n_draft");
   EXPECT_FAILS_WITH(ember_session_speculation_stats(nullptr, nullptr, nullptr), EMBER_ERR_INVALID_ARGUMENT, "NULL");
+  EXPECT_FAILS_WITH(ember_generate_options_set_draft(nullptr, nullptr, 0), EMBER_ERR_INVALID_ARGUMENT, "NULL");
+  EXPECT_FAILS_WITH(ember_generate_options_set_draft(options_, nullptr, 2), EMBER_ERR_INVALID_ARGUMENT, "draft is NULL");
+  EXPECT_FAILS_WITH(ember_generate_options_set_draft(options_, nullptr, 8), EMBER_ERR_INVALID_ARGUMENT, "n_draft");
+  EXPECT_EQ(ember_generate_options_set_draft(options_, nullptr, 0), EMBER_OK);
   const char* good[] = {"x"};
   const char* empty[] = {"ok", ""};
   const char* null_entry[] = {"ok", nullptr};

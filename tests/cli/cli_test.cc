@@ -172,6 +172,14 @@ TEST(CliTest, GenerateLookupTellsTheSameStory) {
   auto bad = RunCommand(base + " --lookup 9");
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.err.find("n_draft"), std::string::npos) << bad.err;
+  // A draft model (here the model itself): the same story again.
+  auto drafted = RunCommand(base + " --draft " + TestDataPath("models/stories260K.gguf") + " --draft-n 3");
+  ASSERT_EQ(drafted.exit_code, 0) << drafted.err;
+  EXPECT_EQ(drafted.out, plain.out);
+  EXPECT_NE(drafted.err.find("draft model drafted"), std::string::npos) << drafted.err;
+  auto both = RunCommand(base + " --lookup 2 --draft " + TestDataPath("models/stories260K.gguf"));
+  EXPECT_NE(both.exit_code, 0);
+  EXPECT_NE(both.err.find("alternatives"), std::string::npos) << both.err;
 }
 
 TEST(CliTest, GenerateStopsAtAStopString) {

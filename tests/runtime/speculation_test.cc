@@ -190,6 +190,73 @@ INSTANTIATE_TEST_SUITE_P(EveryModel, SpeculationTest,
                            return name;
                          });
 
+// A draft model: a quantized copy of the target (high agreement), the target itself (every
+// greedy guess confirmed) and a model of another architecture on the same vocabulary.
+TEST(SpeculationDraftModelTest, OutputIsPlainDecodings) {
+  struct Pair {
+    std::string target, draft;
+  };
+  for (const Pair& pair : {Pair{"tiny-llama2.f32.gguf", "tiny-llama2.q8_0.gguf"},
+                           Pair{"tiny-phi2.f32.gguf", "tiny-phi2.q8_0.gguf"},
+                           Pair{"stories260K.gguf", "stories260K.gguf"}}) {
+    absl::StatusOr<std::unique_ptr<Model>> target = Model::Load(TestDataPath("models/" + pair.target), {});
+    absl::StatusOr<std::unique_ptr<Model>> draft_model = Model::Load(TestDataPath("models/" + pair.draft), {});
+    ASSERT_TRUE(target.ok() && draft_model.ok());
+    int32_t drafted = 0, accepted = 0;
+    for (Variant v : Variants()) {
+      SessionOptions so;
+      so.n_ctx = 512;
+      absl::StatusOr<std::unique_ptr<Session>> draft = Session::Create(**draft_model, so);
+      ASSERT_TRUE(draft.ok());
+      const std::string what = pair.target + " drafted by " + pair.draft + ", " + v.name;
+      const Outcome plain = GenerateWith(**target, kRepeating, v.sampler, v.options, v.stop_at_call);
+      GenerateOptions o = v.options;
+      o.draft = draft->get();
+      o.draft_n = 4;
+      const Outcome fast = GenerateWith(**target, kRepeating, v.sampler, o, v.stop_at_call);
+      ExpectSame(plain, fast, what);
+      // Again with the draft session holding the previous call's context (a reused prefix).
+      const Outcome again = GenerateWith(**target, kRepeating, v.sampler, o, v.stop_at_call);
+      ExpectSame(plain, again, what + ", second call");
+      drafted += fast.result.n_drafted;
+      accepted += fast.result.n_accepted;
+    }
+    EXPECT_GT(accepted, 0) << pair.target;
+    if (pair.target == pair.draft) EXPECT_GT(accepted * 2, drafted) << "a model drafting for itself";
+    std::printf("[draft] %-22s by %-22s drafted %d, accepted %d\n", pair.target.c_str(), pair.draft.c_str(), drafted,
+                accepted);
+  }
+}
+
+TEST(SpeculationDraftModelTest, MismatchedOrMisusedDraftsAreRefused) {
+  absl::StatusOr<std::unique_ptr<Model>> stories = Model::Load(TestDataPath("models/stories260K.gguf"), {});
+  absl::StatusOr<std::unique_ptr<Model>> phi = Model::Load(TestDataPath("models/tiny-phi2.f32.gguf"), {});
+  ASSERT_TRUE(stories.ok() && phi.ok());
+  absl::StatusOr<std::unique_ptr<Session>> target = Session::Create(**stories, {});
+  absl::StatusOr<std::unique_ptr<Session>> other_vocab = Session::Create(**phi, {});
+  ASSERT_TRUE(target.ok() && other_vocab.ok());
+  auto run = [&](const GenerateOptions& o) {
+    Generator g(**target, o);
+    GenerateResult r;
+    EncodeOptions encode;
+    encode.add_bos = true;
+    return g.Run("Once", encode, [](int32_t, std::string_view) { return false; }, &r);
+  };
+  GenerateOptions o;
+  o.max_tokens = 4;
+  o.draft = other_vocab->get();
+  o.draft_n = 3;
+  EXPECT_TRUE(absl::IsInvalidArgument(run(o)));
+  o.draft = target->get();
+  EXPECT_TRUE(absl::IsInvalidArgument(run(o)));
+  o.draft = nullptr;
+  EXPECT_TRUE(absl::IsInvalidArgument(run(o)));
+  o.draft = other_vocab->get();
+  o.lookup = 2;
+  EXPECT_TRUE(absl::IsInvalidArgument(run(o)));
+  EXPECT_EQ((*target)->n_past(), 0);  // refused before anything ran
+}
+
 // With a grammar the verification must stop where the grammar completes, and the state the
 // grammar ends in is plain decoding's.
 TEST(SpeculationGrammarTest, JsonObjectOutputIsPlainDecodings) {
