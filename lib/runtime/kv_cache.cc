@@ -1,6 +1,7 @@
 #include "lib/runtime/kv_cache.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <utility>
@@ -37,6 +38,8 @@ uint64_t KvCache::BytesFor(int n_layer, int64_t kv_dim, int64_t slots, DType typ
          static_cast<uint64_t>(slots) * elem_bytes;
 }
 
+void KvCache::FreeBytes::operator()(char* p) const { std::free(p); }
+
 absl::Status KvCache::Reserve(int64_t n_positions) {
   const int64_t needed = std::min(n_positions, capacity_);
   if (needed <= slots_) return absl::OkStatus();
@@ -46,10 +49,15 @@ absl::Status KvCache::Reserve(int64_t n_positions) {
   const int64_t stride = rows_.stride();
   const size_t bytes = static_cast<size_t>(slots * stride) * elem_bytes;
   const size_t keep = static_cast<size_t>(slots_ * stride) * elem_bytes;
-  std::vector<std::unique_ptr<char[]>> k(k_.size()), v(v_.size());
+  std::vector<Bytes> k(k_.size()), v(v_.size());
   for (size_t l = 0; l < k_.size(); ++l) {
-    k[l].reset(new (std::nothrow) char[bytes]);
-    v[l].reset(new (std::nothrow) char[bytes]);
+    // Zeroed (rows not yet written must not hold NaN bit patterns that a weight of 0 would
+    // spread), by calloc rather than memset: a fresh session's first prompt otherwise
+    // zero-filled its whole first growth step (Phi-2, 256 positions: 168 MB) and took
+    // 0.9 s instead of 0.2 s for a 16-token prompt (server time to first token, perf: 45%
+    // in memset and its page faults).
+    k[l].reset(static_cast<char*>(std::calloc(bytes, 1)));
+    v[l].reset(static_cast<char*>(std::calloc(bytes, 1)));
     if (k[l] == nullptr || v[l] == nullptr) {
       return OutOfMemoryError(absl::StrCat(
           "cannot allocate the KV cache: ",
@@ -61,8 +69,6 @@ absl::Status KvCache::Reserve(int64_t n_positions) {
       std::memcpy(k[l].get(), k_[l].get(), keep);
       std::memcpy(v[l].get(), v_[l].get(), keep);
     }
-    std::memset(k[l].get() + keep, 0, bytes - keep);
-    std::memset(v[l].get() + keep, 0, bytes - keep);
   }
   k_ = std::move(k);
   v_ = std::move(v);

@@ -58,7 +58,13 @@ class KvCache {
   int64_t kv_dim_;
   int64_t capacity_;
   int64_t slots_ = 0;
-  std::vector<std::unique_ptr<char[]>> k_, v_;
+  // calloc'd: zeroed pages come from the OS on first touch, so a new session pays for the
+  // rows it writes, not for its whole growth step (freed with std::free).
+  struct FreeBytes {
+    void operator()(char* p) const;
+  };
+  using Bytes = std::unique_ptr<char, FreeBytes>;
+  std::vector<Bytes> k_, v_;
   KvRows rows_;
 };
 
