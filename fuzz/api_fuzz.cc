@@ -10,7 +10,11 @@
 //   op 4  ember_session_eval_batch of arbitrary ids over 1-4 sessions at different
 //         positions (flags may list one twice: a malformed call that must touch nothing);
 //         every session that succeeds has the logits of its twin evaluated alone, every one
-//         that fails is as it was. (Ops 5-7 are op 3.)
+//         that fails is as it was;
+//   op 5  ember_session_generate_ex of the text with prompt lookup (1-7 drafts, a stop
+//         string taken from the text when a flag says so) against the same call without
+//         it on an identical session: ids, text, count and stop reason must be equal.
+//   (Ops 6-7 are op 3.)
 // Every status must be a documented one and every failure must come with a message.
 // Fixture: $EMBER_SOURCE_DIR/tests/data/models/stories260K.gguf (scripts/fuzz.sh sets it),
 // else the source tree this file was compiled from.
@@ -262,6 +266,48 @@ void Generate(ember_model* m, uint8_t flags, std::string_view prompt) {
   ember_session_free(s);
 }
 
+struct Transcript {
+  std::vector<int32_t> ids;
+  std::string text;
+};
+
+int32_t Record(void* user, int32_t token, const char* text, size_t len) {
+  auto* t = static_cast<Transcript*>(user);
+  t->ids.push_back(token);
+  t->text.append(text, len);
+  return 0;
+}
+
+void GenerateLookup(ember_model* m, uint8_t flags, std::string_view prompt) {
+  ember_generate_options* o = nullptr;
+  Check(ember_generate_options_create(&o) == EMBER_OK, "generate options");
+  Check(ember_generate_options_set_max_tokens(o, 12) == EMBER_OK, "max tokens");
+  // A stop string from the prompt's first bytes (refused if they are not UTF-8: fine).
+  const std::string stop(prompt.substr(0, 1 + (flags >> 6)));
+  const char* stops[] = {stop.c_str()};
+  if ((flags & 8) && !stop.empty() && stop.find('\0') == std::string::npos) {
+    const ember_status set = ember_generate_options_set_stop_strings(o, stops, 1);
+    if (set != EMBER_OK) CheckFailure(set);
+  }
+  Transcript plain, fast;
+  int32_t n_plain = -1, n_fast = -1, r_plain = -1, r_fast = -1;
+  ember_session* a = NewSession(m, flags);
+  const ember_status st_plain = ember_session_generate_ex(a, prompt.data(), prompt.size(), 0, o, Record, &plain,
+                                                          &n_plain, &r_plain);
+  Check(ember_generate_options_set_lookup(o, 1 + (flags & 7) % 7) == EMBER_OK, "lookup");
+  ember_session* b = NewSession(m, flags);
+  const ember_status st_fast = ember_session_generate_ex(b, prompt.data(), prompt.size(), 0, o, Record, &fast,
+                                                         &n_fast, &r_fast);
+  if (st_plain != EMBER_OK) CheckFailure(st_plain);
+  Check(st_plain == st_fast && plain.ids == fast.ids && plain.text == fast.text && n_plain == n_fast &&
+            r_plain == r_fast,
+        "prompt lookup changed the output");
+  Check(ember_session_n_past(a) == ember_session_n_past(b), "prompt lookup changed the session");
+  ember_session_free(a);
+  ember_session_free(b);
+  ember_generate_options_free(o);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -275,6 +321,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 1: Detokenize(m, flags, rest); break;
     case 2: Eval(m, flags, rest); break;
     case 4: EvalBatch(m, flags, rest); break;
+    case 5: GenerateLookup(m, flags, rest); break;
     default: Generate(m, flags, rest); break;
   }
   return 0;
