@@ -425,7 +425,8 @@ EMBER_API ember_status ember_sampler_options_set_logit_bias(ember_sampler_option
 **   - The session keeps a grammar state. It starts empty when the session gets the sampler,
 **     on ember_session_reset(), and at the start of every ember_session_generate() and
 **     ember_session_generate_ex() call: a grammar constrains each generate call's output
-**     from its first token (the prompt is not parsed).
+**     from its first token (the prompt is not parsed). ember_session_state_save() saves it
+**     and ember_session_state_load() restores it.
 **   - Before each pick only the tokens whose bytes continue the text within the grammar are
 **     candidates (the other adjustments and top_k/top_p/min_p act among them); the
 **     end-of-sequence token is a candidate only once the text is a complete sentence.
@@ -815,17 +816,23 @@ EMBER_API ember_status ember_session_cancel(ember_session *session);
 ** ==================================================================================== */
 
 /*
-** Serializes the session's state: its tokens, KV cache, last logits and the sampler's
-** random-generator position, behind a versioned header carrying a fingerprint of the model
-** (architecture, shapes and a sample of the weights) and a CRC-32C checksum. A session that
-** loads it continues bit-identically: the same logits and, with the same sampler settings,
-** the same sampled tokens. The sampler's settings are not part of the state.
+** Serializes the session's state: its tokens, KV cache, last logits, the sampler's
+** random-generator position and, with a grammar (ember_sampler_options_set_grammar()), the
+** grammar's parse state (as the text it has followed since it was last emptied), behind a
+** versioned header carrying a fingerprint of the model (architecture, shapes and a sample of
+** the weights) and a CRC-32C checksum. A session that loads it continues bit-identically:
+** the same logits and, with the same sampler settings (grammar included), the same sampled
+** tokens, even in the middle of a grammar-constrained output driven by
+** ember_session_sample(). The sampler's settings (the grammar itself included) and its
+** presence/frequency counts are not part of the state.
 ** Size-query pattern: *size always receives the number of bytes the state needs; if
 ** `capacity` is smaller, nothing is written and EMBER_ERR_BUFFER_TOO_SMALL is returned
 ** (buf may be NULL when capacity is 0). The size is exact for the session as it is now;
 ** it changes when the session does. A sliding-window model's state holds only the window.
+** The caller owns `buf`; nothing is kept after the call.
 ** Errors: EMBER_ERR_INVALID_ARGUMENT (NULL session or size, buf NULL with capacity > 0),
-** EMBER_ERR_BUFFER_TOO_SMALL, EMBER_ERR_OUT_OF_MEMORY.
+** EMBER_ERR_BUFFER_TOO_SMALL, EMBER_ERR_UNSUPPORTED (the grammar state's text exceeds
+** 16 MiB, millions of tokens of one constrained output), EMBER_ERR_OUT_OF_MEMORY.
 ** The session is only read. Not thread-safe on the same session (one thread at a time).
 */
 EMBER_NODISCARD
@@ -836,15 +843,27 @@ EMBER_API ember_status ember_session_state_save(const ember_session *session, vo
 ** Replaces the session's state with one saved by ember_session_state_save() (the `size`
 ** bytes at `buf` are only read during the call). All or nothing: the blob is validated as
 ** hostile input (magic, version, exact size, checksum, model fingerprint, every count) before
-** anything changes; on any error the session and its sampler are exactly as before.
+** anything changes; on any error the session, its sampler and its grammar state are exactly as
+** before.
 ** The target must be a session of the same model (same file, same weight format) with the
 ** same KV type; its n_ctx must hold the saved tokens; n_ctx, threads and batch size may
 ** otherwise differ. A sliding-window state cannot go into a session whose n_ctx is at most
 ** the window (such a session attends to everything and needs rows the state lacks).
+** The target keeps its own sampler settings; only the random-generator position and the
+** grammar's parse state come from the state:
+**   - target with a grammar, state saved with one: the target's grammar continues from the
+**     saved text (replayed through it, so this may take a moment for a long text); if the
+**     target's grammar does not accept that text (another grammar), the load fails with
+**     EMBER_ERR_INVALID_ARGUMENT;
+**   - target with a grammar, state saved without one (or by an ember older than the grammar
+**     state): the grammar state is emptied, as after ember_session_reset();
+**   - target without a grammar: a saved grammar state is ignored.
+** States written by earlier ember versions (format version 1) load.
 ** Errors: EMBER_ERR_INVALID_ARGUMENT (NULL session, buf NULL with size > 0, not a state,
-** truncated, corrupted, saved from another model, another KV type, rows missing),
-** EMBER_ERR_UNSUPPORTED (another format version), EMBER_ERR_CONTEXT_FULL (more tokens than
-** the session's n_ctx), EMBER_ERR_OUT_OF_MEMORY.
+** truncated, corrupted, saved from another model, another KV type, rows missing, a grammar
+** state the session's grammar does not accept),
+** EMBER_ERR_UNSUPPORTED (a format version this ember does not read), EMBER_ERR_CONTEXT_FULL
+** (more tokens than the session's n_ctx), EMBER_ERR_OUT_OF_MEMORY.
 ** Not thread-safe on the same session.
 */
 EMBER_NODISCARD
@@ -857,7 +876,8 @@ EMBER_API ember_status ember_session_state_load(ember_session *session, const vo
 ** over `path`, so `path` holds either its old content or the complete new state; on
 ** failure the old file is intact and no temporary is left.
 ** Errors: EMBER_ERR_INVALID_ARGUMENT (NULL session or path), EMBER_ERR_IO (cannot create,
-** write or rename), EMBER_ERR_OUT_OF_MEMORY. Not thread-safe on the same session.
+** write or rename), EMBER_ERR_UNSUPPORTED (as ember_session_state_save()),
+** EMBER_ERR_OUT_OF_MEMORY. Not thread-safe on the same session.
 */
 EMBER_NODISCARD
 EMBER_API ember_status ember_session_state_save_file(const ember_session *session,

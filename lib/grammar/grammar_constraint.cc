@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "lib/grammar/gbnf_parser.h"
 #include "lib/grammar/json_schema.h"
 #include "lib/grammar/limits.h"
@@ -138,6 +139,7 @@ bool GrammarConstraint::AcceptBytes(std::string_view bytes) {
   const int32_t next = matcher_.StepBytes(state_, bytes);
   if (next == Matcher::kDead) return false;
   state_ = next;
+  accepted_.append(bytes);
   MaybeCompact();
   return true;
 }
@@ -165,7 +167,47 @@ bool GrammarConstraint::CanContinue() const { return !ended_ && matcher_.CanCont
 
 void GrammarConstraint::Reset() {
   state_ = matcher_.initial();
+  accepted_.clear();
   ended_ = false;
+}
+
+absl::Status GrammarConstraint::Restore(std::string_view bytes, bool ended) {
+  // `bytes` may view accepted_ itself, which the replay rewrites.
+  const std::string text(bytes);
+  const std::string previous = accepted_;
+  const bool previous_ended = ended_;
+  absl::Status status = Replay(text, ended);
+  if (status.ok()) return status;
+  // A compaction during the failed replay may have dropped the old state's id, but the old
+  // text leads back to the same parse position.
+  if (absl::Status back = Replay(previous, previous_ended); !back.ok()) {
+    return absl::InternalError(absl::StrCat("grammar state lost replaying its own text: ", back.message()));
+  }
+  return status;
+}
+
+absl::Status GrammarConstraint::Replay(std::string_view bytes, bool ended) {
+  Reset();
+  // One byte at a time: each step adds at most one matcher state, and AcceptBytes compacts
+  // the matcher when it grows too large, as it does between tokens in normal use.
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    if (!AcceptBytes(bytes.substr(i, 1))) {
+      Reset();
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "the grammar does not accept byte %d (0x%02x) of the %d-byte text", i,
+          static_cast<unsigned char>(bytes[i]), bytes.size()));
+    }
+  }
+  if (ended) {
+    if (trie_->eos() < 0 || !IsComplete()) {
+      Reset();
+      return absl::InvalidArgumentError(
+          trie_->eos() < 0 ? "the grammar state says EOS was accepted, but the vocabulary has no EOS"
+                           : "the grammar state says EOS was accepted, but its text is not complete");
+    }
+    ended_ = true;
+  }
+  return absl::OkStatus();
 }
 
 void GrammarConstraint::MaybeCompact() {

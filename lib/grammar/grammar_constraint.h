@@ -10,10 +10,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "lib/grammar/matcher.h"
 #include "lib/grammar/program.h"
@@ -60,16 +62,36 @@ class GrammarConstraint {
   // Back to the empty text (keeps the caches).
   void Reset();
 
+  // The parse state as data, for session state files (lib/runtime/session_state.h): the
+  // bytes followed since Reset() (every Accept()ed token's bytes and every AcceptBytes()
+  // argument, in order) and whether EOS was accepted after them. A parse position is a set
+  // of pushdown stacks whose ids only mean something inside this matcher, so the text that
+  // leads there is the portable form; the matcher is deterministic, so replaying it reaches
+  // the same position (the same masks, the same IsComplete/CanContinue).
+  std::string_view accepted_bytes() const { return accepted_; }
+  bool ended() const { return ended_; }
+  // Resets, then follows `bytes` and, if `ended`, EOS: afterwards the constraint is where
+  // one that had accepted that text (and EOS) would be. Replays byte by byte, so memory
+  // stays bounded (the matcher is compacted as in normal use) whatever the length.
+  // InvalidArgumentError (naming the offset of the first byte the grammar refuses, or
+  // saying EOS is not allowed there) with the state unchanged if this grammar does not
+  // accept that text; the caches are kept either way.
+  absl::Status Restore(std::string_view bytes, bool ended);
+
   const TokenTrie& trie() const { return *trie_; }
 
  private:
   void MaybeCompact();
+  // Reset, then `bytes` one at a time and EOS if `ended`; on failure back at the empty
+  // text, with the error Restore reports.
+  absl::Status Replay(std::string_view bytes, bool ended);
 
   std::shared_ptr<const Program> program_;
   std::shared_ptr<const TokenTrie> trie_;
   Matcher matcher_;
   int32_t state_;
-  bool ended_ = false;  // EOS accepted
+  std::string accepted_;  // the bytes that led to state_ (accepted_bytes())
+  bool ended_ = false;    // EOS accepted
   absl::flat_hash_map<int32_t, std::vector<uint64_t>> mask_cache_;
   // Masks by clamped key (bounded repetitions with more room left than the longest token
   // share one mask); used only when the program has such chains.

@@ -82,7 +82,8 @@ class Session {
   // The parse state of the sampler's grammar, null without one. It follows the ids Sample()
   // returns (not the ids evaluated), starts empty when the session is created, Reset(), or
   // given a sampler, and generation (lib/runtime/generator.h) empties it at the start of
-  // each call: a grammar constrains each generation's output from its start.
+  // each call: a grammar constrains each generation's output from its start. Session state
+  // (lib/runtime/session_state.h) saves and restores it.
   grammar::GrammarConstraint* grammar();
   const grammar::GrammarConstraint* grammar() const;
   // min(n_vocab, the tokenizer's sampleable ids): output rows past the tokenizer's real

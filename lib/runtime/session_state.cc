@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -10,23 +11,32 @@
 #include "lib/base/atomic_file.h"
 #include "lib/base/crc32c.h"
 #include "lib/base/errors.h"
+#include "lib/grammar/grammar_constraint.h"
 #include "lib/model/forward.h"
 
 namespace ember {
 namespace {
 
 constexpr char kMagic[8] = {'E', 'M', 'B', 'E', 'R', 'S', 'T', 'A'};
-constexpr uint32_t kHeaderBytes = 72;
+constexpr uint32_t kHeaderBytesV1 = 72;
+constexpr uint32_t kHeaderBytes = 80;  // version 2 adds the grammar fields
 constexpr uint64_t kChecksumBytes = 4;
 // SaveRngState writes ~6 KB; anything far larger is not a generator state.
 constexpr uint32_t kMaxSamplerStateBytes = 64 * 1024;
+// Grammar flags.
+constexpr uint32_t kHasGrammar = 1;
+constexpr uint32_t kGrammarEnded = 2;
 
 struct Header {
+  uint32_t version = kSessionStateVersion;
   uint64_t fingerprint = 0;
   uint32_t arch = 0, n_layer = 0, kv_dim = 0, n_vocab = 0, kv_type = 0;
   uint32_t n_tokens = 0, n_kv_valid = 0, first_row = 0, has_logits = 0, sampler_bytes = 0;
   uint64_t total = 0;
+  uint32_t grammar_flags = 0, grammar_bytes = 0;  // version 2
 };
+
+uint32_t HeaderBytes(uint32_t version) { return version == 1 ? kHeaderBytesV1 : kHeaderBytes; }
 
 const char* KvTypeName(uint32_t type) {
   switch (type) {
@@ -43,8 +53,8 @@ uint64_t ElemBytes(uint32_t kv_type) { return kv_type == static_cast<uint32_t>(K
 // per-position bytes below 2^40 for any model ember loads).
 uint64_t BlobSize(const Header& h) {
   const uint64_t position_bytes = 2ull * h.n_layer * h.kv_dim * ElemBytes(h.kv_type);
-  return kHeaderBytes + 4ull * h.n_tokens + uint64_t{h.n_kv_valid - h.first_row} * position_bytes +
-         (h.has_logits ? 4ull * h.n_vocab : 0) + h.sampler_bytes + kChecksumBytes;
+  return HeaderBytes(h.version) + 4ull * h.n_tokens + uint64_t{h.n_kv_valid - h.first_row} * position_bytes +
+         (h.has_logits ? 4ull * h.n_vocab : 0) + h.sampler_bytes + h.grammar_bytes + kChecksumBytes;
 }
 
 class Writer {
@@ -99,6 +109,11 @@ Header HeaderOf(const Session& session, const std::string& sampler_state) {
   h.first_row = static_cast<uint32_t>(session.FirstNeededRow(session.n_kv_valid()));
   h.has_logits = session.has_logits() ? 1 : 0;
   h.sampler_bytes = static_cast<uint32_t>(sampler_state.size());
+  if (const grammar::GrammarConstraint* g = session.grammar(); g != nullptr) {
+    h.grammar_flags = kHasGrammar | (g->ended() ? kGrammarEnded : 0);
+    // Clamped so that the size stays a sum of u32 fields; Save refuses a text this long.
+    h.grammar_bytes = static_cast<uint32_t>(std::min<size_t>(g->accepted_bytes().size(), UINT32_MAX));
+  }
   h.total = BlobSize(h);
   return h;
 }
@@ -120,6 +135,11 @@ absl::Status SaveSessionState(const Session& session, const Sampler& sampler, ab
     return absl::InvalidArgumentError(
         absl::StrCat("session state: buffer of ", out.size(), " bytes, the state has ", h.total));
   }
+  if (h.grammar_bytes > kMaxGrammarStateBytes) {
+    return UnsupportedError(absl::StrCat("session state: the grammar state's text of ",
+                                         session.grammar()->accepted_bytes().size(),
+                                         " bytes exceeds the format's limit of ", kMaxGrammarStateBytes));
+  }
   if (h.first_row < h.n_kv_valid && h.first_row < session.kv_first_held()) {
     return absl::InternalError(absl::StrCat("session state: KV rows from ", h.first_row,
                                             " are needed but the ring holds them only from ",
@@ -135,6 +155,8 @@ absl::Status SaveSessionState(const Session& session, const Sampler& sampler, ab
     w.Put(v);
   }
   w.Put(h.total);
+  w.Put(h.grammar_flags);
+  w.Put(h.grammar_bytes);
   w.Bytes(session.tokens().data(), session.tokens().size() * sizeof(int32_t));
   const KvRows& rows = session.kv_rows();
   const size_t row_bytes = static_cast<size_t>(h.kv_dim * ElemBytes(h.kv_type));
@@ -146,6 +168,7 @@ absl::Status SaveSessionState(const Session& session, const Sampler& sampler, ab
   }
   if (h.has_logits) w.Bytes(session.last_logits().data(), session.last_logits().size() * sizeof(float));
   w.Bytes(rng.data(), rng.size());
+  if (h.grammar_bytes > 0) w.Bytes(session.grammar()->accepted_bytes().data(), h.grammar_bytes);
   w.Put(Crc32c(0, out.data(), static_cast<size_t>(w.pos() - out.data())));
   return absl::OkStatus();
 }
@@ -160,24 +183,31 @@ absl::Status LoadSessionState(std::string_view blob, Session* session, Sampler* 
   if (blob.size() < sizeof kMagic || std::memcmp(blob.data(), kMagic, sizeof kMagic) != 0) {
     return Corrupt("not an ember session state (bad magic)");
   }
-  if (blob.size() < kHeaderBytes + kChecksumBytes) {
+  if (blob.size() < kHeaderBytesV1 + kChecksumBytes) {
     return Corrupt(absl::StrCat("truncated: ", blob.size(), " bytes"));
   }
   Reader r(blob);
   r.Take(sizeof kMagic);
-  const uint32_t version = r.Get<uint32_t>();
-  if (version != kSessionStateVersion) {
-    return UnsupportedError(absl::StrCat("session state: format version ", version,
-                                         ", this ember reads version ", kSessionStateVersion));
-  }
-  if (r.Get<uint32_t>() != kHeaderBytes) return Corrupt("bad header size");
   Header h;
+  h.version = r.Get<uint32_t>();
+  if (h.version < 1 || h.version > kSessionStateVersion) {
+    return UnsupportedError(absl::StrCat("session state: format version ", h.version,
+                                         ", this ember reads versions 1 to ", kSessionStateVersion));
+  }
+  if (r.Get<uint32_t>() != HeaderBytes(h.version)) return Corrupt("bad header size");
+  if (blob.size() < HeaderBytes(h.version) + kChecksumBytes) {
+    return Corrupt(absl::StrCat("truncated: ", blob.size(), " bytes"));
+  }
   h.fingerprint = r.Get<uint64_t>();
   for (uint32_t* v : {&h.arch, &h.n_layer, &h.kv_dim, &h.n_vocab, &h.kv_type, &h.n_tokens,
                       &h.n_kv_valid, &h.first_row, &h.has_logits, &h.sampler_bytes}) {
     *v = r.Get<uint32_t>();
   }
   h.total = r.Get<uint64_t>();
+  if (h.version >= 2) {
+    h.grammar_flags = r.Get<uint32_t>();
+    h.grammar_bytes = r.Get<uint32_t>();
+  }
   if (h.total != blob.size()) {
     return Corrupt(absl::StrCat(blob.size() < h.total ? "truncated" : "trailing bytes", ": ",
                                 blob.size(), " bytes, the header says ", h.total));
@@ -215,6 +245,11 @@ absl::Status LoadSessionState(std::string_view blob, Session* session, Sampler* 
       (h.has_logits == 1 && h.n_tokens == 0) || h.sampler_bytes > kMaxSamplerStateBytes) {
     return Corrupt("inconsistent counts in the header");
   }
+  if ((h.grammar_flags & ~(kHasGrammar | kGrammarEnded)) != 0 ||
+      (!(h.grammar_flags & kHasGrammar) && (h.grammar_flags != 0 || h.grammar_bytes != 0)) ||
+      h.grammar_bytes > kMaxGrammarStateBytes) {
+    return Corrupt("inconsistent grammar fields in the header");
+  }
   const int64_t needed_from = session->FirstNeededRow(h.n_kv_valid);
   if (h.first_row > needed_from) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -244,6 +279,19 @@ absl::Status LoadSessionState(std::string_view blob, Session* session, Sampler* 
   }
   Sampler staged = *sampler;
   EMBER_RETURN_IF_ERROR(staged.LoadRngState(std::string_view(r.Take(h.sampler_bytes), h.sampler_bytes)));
+  // The grammar state is replayed on a copy of the session's constraint (same grammar, warm
+  // caches), so that a text this grammar refuses changes nothing. Without a grammar in the
+  // blob the state starts empty; without one in the session the blob's text is ignored.
+  const std::string_view grammar_text(r.Take(h.grammar_bytes), h.grammar_bytes);
+  std::optional<grammar::GrammarConstraint> staged_grammar;
+  if (const grammar::GrammarConstraint* g = session->grammar(); g != nullptr) {
+    staged_grammar.emplace(*g);
+    staged_grammar->Reset();  // emptied first: a refused text has no old one to go back to
+    if (h.grammar_flags & kHasGrammar) {
+      EMBER_RETURN_IF_ERROR(Annotate(staged_grammar->Restore(grammar_text, (h.grammar_flags & kGrammarEnded) != 0),
+                                     "session state: its grammar state does not fit this session's grammar"));
+    }
+  }
 
   // A target ring smaller than the blob's row range keeps the last rows only.
   const int64_t first_held =
@@ -260,6 +308,7 @@ absl::Status LoadSessionState(std::string_view blob, Session* session, Sampler* 
         }
       }));
   *sampler = std::move(staged);
+  if (staged_grammar.has_value()) *session->grammar() = std::move(*staged_grammar);
   return absl::OkStatus();
 }
 
@@ -274,7 +323,8 @@ absl::Status LoadSessionStateFile(const std::string& path, Session* session, Sam
   const uint64_t n_ctx = static_cast<uint64_t>(session->n_ctx());
   const uint64_t max_bytes = kHeaderBytes + n_ctx * 4 +
                              n_ctx * 2 * c.n_layer * uint64_t(c.n_head_kv) * c.head_dim * 4 +
-                             uint64_t(c.n_vocab) * 4 + kMaxSamplerStateBytes + kChecksumBytes;
+                             uint64_t(c.n_vocab) * 4 + kMaxSamplerStateBytes + kMaxGrammarStateBytes +
+                             kChecksumBytes;
   EMBER_ASSIGN_OR_RETURN(const std::string blob, ReadFileBounded(path, max_bytes));
   return Annotate(LoadSessionState(blob, session, sampler), path);
 }

@@ -307,21 +307,22 @@ TEST_F(HostileStateTest, EveryFlippedByteRejected) {
 }
 
 TEST_F(HostileStateTest, ForgedHeadersRejected) {
-  const absl::Status version = Rejection(Forged(8, 2), "version 2");
+  const absl::Status version = Rejection(Forged(8, kSessionStateVersion + 1), "next version");
   EXPECT_EQ(version.code(), absl::StatusCode::kUnimplemented);
-  EXPECT_THAT(version.message(), HasSubstr("version 2"));
+  EXPECT_THAT(version.message(), HasSubstr("version " + std::to_string(kSessionStateVersion + 1)));
   // Offsets as documented in session_state.h.
   const std::vector<std::pair<size_t, uint32_t>> fields = {
       {12, 64},           {16, 0x12345678},   {24, 2},          {28, 9},          {32, 1},
       {36, 100},          {40, 1},            {40, 7},          {44, 31},         {44, 0xFFFFFFFF},
       {44, 3},            {48, 5},            {48, 0xFFFFFFFF}, {52, 4},          {52, 5},
-      {56, 2},            {60, 0},            {60, 1 << 20},    {64, 12345}};
+      {56, 2},            {60, 0},            {60, 1 << 20},    {64, 12345},      {72, 2},
+      {72, 4},            {76, 1},            {76, 0xFFFFFFFF}};
   for (const auto& [offset, value] : fields) {
     ExpectRejected(Forged(offset, value), "field at " + std::to_string(offset) + " = " + std::to_string(value));
   }
   ExpectUnchanged("forged fields");
   // Consistent sizes but hostile content: a token id out of range, a broken RNG state.
-  ExpectRejected(Forged(72, 100000), "token id");
+  ExpectRejected(Forged(80, 100000), "token id");
   std::string bad_rng = blob_;  // the sampler state's last words, just before the checksum
   std::memset(bad_rng.data() + blob_.size() - 4 - 10, 'x', 6);
   const uint32_t crc = Crc32c(0, bad_rng.data(), bad_rng.size() - 4);

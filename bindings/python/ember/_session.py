@@ -225,7 +225,8 @@ class Session(OwnedHandle):
 
     # State, forks and prefix reuse.
     def save_state(self) -> bytes:
-        """The session's state (tokens, KV cache, logits, random-generator position) as bytes."""
+        """The session's state (tokens, KV cache, logits, random-generator position, grammar
+        parse state) as bytes."""
         return read_bytes(lambda buf, cap, n: lib.ember_session_state_save(self.handle, buf, cap, n))
 
     def load_state(self, state: bytes) -> None:
