@@ -500,7 +500,25 @@ class SchemaGen:
 
     # -- combinators
     def gen_anyOf(self, depth):
-        branches = [self.schema(depth + 1) for _ in range(self.rng.randint(2, 3))]
+        rng = self.rng
+        r = rng.random()
+        if r < 0.25:
+            # Sibling keywords apply to every branch: integer ranges.
+            branches = []
+            for _ in range(rng.randint(2, 3)):
+                lo = rng.randint(-30, 30)
+                branches.append({"minimum": lo, "maximum": lo + rng.randint(0, 10)})
+            return ({"type": "integer", "anyOf": branches},
+                    {"anyOf": [dict(b, type="integer") for b in branches]})
+        if r < 0.5:
+            # An object whose branches each require something else.
+            w, m = self.gen_object(depth)
+            keys = [k for k, v in m["properties"].items() if v is not False]
+            if len(keys) >= 2:
+                picks = rng.sample(keys, 2)
+                w = dict(w, anyOf=[{"required": [k]} for k in picks])
+                return w, {"anyOf": [dict(m, required=m["required"] + [k]) for k in picks]}
+        branches = [self.schema(depth + 1) for _ in range(rng.randint(2, 3))]
         return {"anyOf": [w for w, _ in branches]}, {"anyOf": [m for _, m in branches]}
 
     def gen_oneOf(self, depth):
@@ -552,7 +570,19 @@ class SchemaGen:
                 self.defs[name] = first
                 parts[0] = {"$ref": "#/$defs/" + pointer_token(name)}
             return {"allOf": parts}, m
-        if r < 0.75:
+        if r < 0.6:
+            # The same property constrained by both parts.
+            lo = rng.randint(-20, 20)
+            hi = lo + rng.randint(0, 15)
+            key = rand_key(rng)
+            first = {"type": "object", "properties": {key: {"type": "integer", "minimum": lo}}, "required": [key]}
+            second = {"properties": {key: {"maximum": hi}}}
+            if rng.random() < 0.5:
+                second["additionalProperties"] = False
+            m = {"type": "object", "properties": {key: {"type": "integer", "minimum": lo, "maximum": hi}},
+                 "required": [key], "additionalProperties": second.get("additionalProperties", True)}
+            return {"allOf": [first, second]}, m
+        if r < 0.8:
             w, m = self.gen_integer(depth)
             first = {"type": "integer"}
             second = {k: v for k, v in w.items() if k != "type"}
