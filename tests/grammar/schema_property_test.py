@@ -30,7 +30,6 @@ import json
 import math
 import os
 import random
-import re
 import subprocess
 import sys
 import tempfile
@@ -115,12 +114,6 @@ def rand_key(rng):
 REGEX_META = set(".^$|?*+()[]{}\\/")
 LITERAL_CHOICES = list("abcxyzABC019 _-,:;@#%&~'!") + list("\"") + ["é", "中", "😀", "ж", "\u00a0"] + list(".+()[]{}|?*$^\\/")
 DOT_POOL = [c for c in ALL_CHARS if c not in "\n\r\u2028\u2029"]
-
-
-def regex_escape_char(c):
-    if c in REGEX_META or c == "-":
-        return "\\" + c
-    return c
 
 
 class Pattern:
