@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <optional>
 #include <set>
 #include <string>
@@ -12,6 +13,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "lib/grammar/json_escapes.h"
 #include "lib/grammar/limits.h"
 #include "lib/grammar/number_ranges.h"
 #include "lib/grammar/regex.h"
@@ -175,12 +177,13 @@ class Converter {
   int32_t Comma() { return ir_->Seq({Ws(), Token(","), Ws()}); }
   int32_t Colon() { return ir_->Seq({Ws(), Token(":"), Ws()}); }
 
-  int32_t HexDigit() { return ir_->Class({{'0', '9'}, {'A', 'F'}, {'a', 'f'}}); }
-
   // One character of `ranges` as spelled inside a JSON string: itself when it may appear
-  // unescaped, else its escapes (short forms and \u00XX for control characters). Other
-  // \uXXXX spellings of ordinary characters are not generated.
-  int32_t JsonChar(const std::vector<CodeRange>& ranges) {
+  // unescaped, its short escape (\n, \", \/, ...) and its \u spellings (a surrogate pair for
+  // a character outside the Basic Multilingual Plane). Every spelling decodes to exactly one
+  // character of `ranges`, so a repetition counts characters as minLength/maxLength do and a
+  // key's spellings are told apart from the declared names (lone surrogates never match).
+  int32_t JsonChar(const std::vector<CodeRange>& ranges_in) {
+    const std::vector<CodeRange> ranges = NormalizeRanges(ranges_in);
     std::string key;
     for (const CodeRange& r : ranges) absl::StrAppend(&key, static_cast<uint32_t>(r.lo), "-", static_cast<uint32_t>(r.hi), ",");
     auto it = json_chars_.find(key);
@@ -213,40 +216,33 @@ class Converter {
       plain.insert(plain.end(), pieces.begin(), pieces.end());
     }
     if (!plain.empty()) alts.push_back(ir_->Class(plain));
-    if (contains('"')) alts.push_back(Token("\\\""));
-    if (contains('\\')) alts.push_back(Token("\\\\"));
-    if (contains('/')) alts.push_back(Token("\\/"));
     static constexpr struct { char32_t c; const char* esc; } kShort[] = {
-        {'\b', "\\b"}, {'\f', "\\f"}, {'\n', "\\n"}, {'\r', "\\r"}, {'\t', "\\t"}};
+        {'"', "\\\""}, {'\\', "\\\\"}, {'/', "\\/"}, {'\b', "\\b"}, {'\f', "\\f"}, {'\n', "\\n"}, {'\r', "\\r"}, {'\t', "\\t"}};
     for (const auto& s : kShort) {
       if (contains(s.c)) alts.push_back(Token(s.esc));
     }
-    for (char32_t c = 0; c < 0x20; ++c) {
-      if (!contains(c)) continue;
-      const char* hex = "0123456789abcdef";
-      const char hi = hex[c >> 4];
-      const char lo_lower = hex[c & 15];
-      std::vector<CodeRange> last = {{char32_t(lo_lower), char32_t(lo_lower)}};
-      if (lo_lower >= 'a') last.push_back({char32_t(lo_lower - 32), char32_t(lo_lower - 32)});
-      alts.push_back(ir_->Seq({Token(absl::StrCat("\\u00", std::string(1, hi))), ir_->Class(last)}));
-    }
+    if (!ranges.empty()) alts.push_back(UnicodeEscapeExpr(ir_, ranges));
     const int32_t rule = ir_->NewRule("char");
     ir_->Define(rule, ir_->Alt(std::move(alts)));
     json_chars_[key] = rule;
     return ir_->Ref(rule);
   }
 
-  // Any character inside a JSON string, every escape included.
-  int32_t AnyStringChar() {
-    if (any_char_ < 0) {
-      any_char_ = ir_->NewRule("char");
-      ir_->Define(any_char_, ir_->Alt({ir_->Class({{0x20, '"' - 1}, {'"' + 1, '\\' - 1}, {'\\' + 1, kMaxCodePoint}}),
-                                       ir_->Seq({Token("\\"), ir_->Alt({ir_->Class({{'"', '"'}, {'\\', '\\'}, {'/', '/'},
-                                                                                    {'b', 'b'}, {'f', 'f'}, {'n', 'n'},
-                                                                                    {'r', 'r'}, {'t', 't'}}),
-                                                                       ir_->Seq({Token("u"), ir_->Repeat(HexDigit(), 4, 4)})})})}));
+  // Any one character inside a JSON string, in any spelling.
+  int32_t AnyStringChar() { return JsonChar({{0, kMaxCodePoint}}); }
+
+  // The JSON strings whose decoded text is `s` (each character in any of its spellings).
+  int32_t StringLiteral(const std::string& s) {
+    std::vector<int32_t> items = {Token("\"")};
+    size_t i = 0;
+    while (i < s.size()) {
+      Utf8Char ch = DecodeUtf8(std::string_view(s).substr(i));
+      const char32_t cp = ch.kind == Utf8Char::Kind::kValid ? ch.code_point : kReplacementChar;
+      i += std::max<size_t>(ch.length, 1);
+      items.push_back(JsonChar({{cp, cp}}));
     }
-    return ir_->Ref(any_char_);
+    items.push_back(Token("\""));
+    return ir_->Seq(std::move(items));
   }
 
   int32_t AnyString() {
@@ -330,7 +326,7 @@ class Converter {
       }
       trie[node].terminal = true;
     }
-    const int32_t free_tail = ir_->Seq({ir_->Star(AnyCharNoUEscape()), Token("\"")});
+    const int32_t free_tail = ir_->Seq({ir_->Star(AnyStringChar()), Token("\"")});
     std::vector<int32_t> rules(trie.size());
     for (size_t n = 0; n < trie.size(); ++n) rules[n] = ir_->NewRule("key");
     for (size_t n = 0; n < trie.size(); ++n) {
@@ -347,8 +343,6 @@ class Converter {
     }
     return ir_->Seq({Token("\""), ir_->Ref(rules[0])});
   }
-  // Any character spelled without a \u escape (so each spelling names one known character).
-  int32_t AnyCharNoUEscape() { return JsonChar({{0, kMaxCodePoint}}); }
 
   // ---- Schemas.
 
@@ -783,16 +777,57 @@ class Converter {
     return closed_excludes(a, rb) || closed_excludes(b, ra);
   }
 
+  // A zero fraction (".0", ".000"): enum and const compare numbers by value, so 1.0 is 1.
+  int32_t ZeroFraction() { return ir_->Optional(ir_->Seq({Token("."), ir_->Repeat(Token("0"), 1, kUnbounded)})); }
+
+  // The JSON texts equal to `v` as JSON Schema compares values (enum, const): strings in any
+  // spelling of their characters, integral numbers with or without a zero fraction, arrays
+  // and objects member by member (objects in the schema's member order) with whitespace
+  // between tokens.
   int32_t ValueLiteral(const Json& v) {
-    if (v.is_number() && !v.is_boolean()) {
+    if (v.is_string()) return StringLiteral(v.get<std::string>());
+    if (v.is_number_integer() || v.is_number_unsigned()) return ir_->Seq({Token(v.dump()), ZeroFraction()});
+    if (v.is_number_float()) {
       const double d = v.get<double>();
-      if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 1e15) {
-        const std::string i = std::to_string(static_cast<int64_t>(d));
-        // 1 and 1.0 are the same number.
-        return ir_->Alt({Token(i), ir_->Seq({Token(i), Token("."), ir_->Repeat(Token("0"), 1, kUnbounded)})});
+      const std::string shortest = v.dump();
+      if (std::isfinite(d) && d == std::floor(d)) {
+        // Also every digit of an integral double (1e+20 is 100000000000000000000).
+        char digits[400];
+        std::snprintf(digits, sizeof(digits), "%.0f", std::fabs(d));
+        const std::string whole = absl::StrCat(d < 0 ? "-" : "", digits);
+        std::vector<int32_t> alts = {ir_->Seq({Token(whole), ZeroFraction()})};
+        if (shortest != whole && shortest != whole + ".0") alts.push_back(Token(shortest));
+        return ir_->Alt(std::move(alts));
       }
+      return Token(shortest);
     }
-    return Token(v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    if (v.is_array()) {
+      if (v.empty()) return ir_->Seq({Token("["), Ws(), Token("]")});
+      std::vector<int32_t> items = {Token("["), Ws()};
+      for (size_t i = 0; i < v.size(); ++i) {
+        if (i > 0) items.push_back(Comma());
+        items.push_back(ValueLiteral(v[i]));
+      }
+      items.push_back(Ws());
+      items.push_back(Token("]"));
+      return ir_->Seq(std::move(items));
+    }
+    if (v.is_object()) {
+      if (v.empty()) return ir_->Seq({Token("{"), Ws(), Token("}")});
+      std::vector<int32_t> items = {Token("{"), Ws()};
+      bool first = true;
+      for (auto it = v.begin(); it != v.end(); ++it) {
+        if (!first) items.push_back(Comma());
+        first = false;
+        items.push_back(StringLiteral(it.key()));
+        items.push_back(Colon());
+        items.push_back(ValueLiteral(it.value()));
+      }
+      items.push_back(Ws());
+      items.push_back(Token("}"));
+      return ir_->Seq(std::move(items));
+    }
+    return Token(v.dump());  // null, true, false
   }
 
   int32_t ConvertEnum(const Json& s, const std::string& pointer) {
@@ -1022,8 +1057,7 @@ class Converter {
                                Convert(additional, pointer + "/additionalProperties", depth + 1)});
     }
     auto member = [&](const Prop& p) {
-      return ir_->Seq({Token(Json(p.key).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)), Colon(),
-                       p.value});
+      return ir_->Seq({StringLiteral(p.key), Colon(), p.value});
     };
     // after[i]: members i.. when something came before (each preceded by a comma);
     // first[i]: the same when nothing came before.
@@ -1131,7 +1165,7 @@ class Converter {
   Json root_;
   GrammarIr* ir_;
   absl::Status status_;
-  int32_t ws_ = -1, any_char_ = -1, any_string_ = -1, any_number_ = -1, any_value_ = -1, any_object_ = -1;
+  int32_t ws_ = -1, any_string_ = -1, any_number_ = -1, any_value_ = -1, any_object_ = -1;
   absl::flat_hash_map<std::string, int32_t> json_chars_;
   absl::flat_hash_map<std::string, int32_t> ref_rules_;
   int n_converted_ = 0;

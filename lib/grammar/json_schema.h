@@ -20,6 +20,18 @@
 // multipleOf, contains, formats other than the ones above, ...) is an InvalidArgumentError
 // that names the keyword and its JSON pointer: never a silently wider grammar.
 //
+// Spellings: a character may be written wherever it is allowed either as itself, by its
+// short escape or as \u escapes (either hex case; a surrogate pair for one character beyond
+// U+FFFF, which counts once for minLength/maxLength), in values, property names, patterns
+// and enum/const strings alike; lone surrogate escapes are never accepted. An enum/const
+// number matches any spelling of its value (1, 1.0; 1e+20 and its 21 digits).
+//
+// Narrower than the specification, on purpose: "type": "integer" takes integers written as
+// such (not 5.0 or 1e2, which JSON Schema also counts as integers: a generated integer stays
+// an integer for typed consumers, and Python reads a long "123...0.0" as inf); bounded
+// numbers are written without an exponent; enum/const objects (like properties) list their
+// members in the schema's order.
+//
 // Whitespace: none is required; between tokens the grammar allows at most one space, or a
 // newline followed by up to 32 spaces or tabs, so a model cannot pad forever.
 #ifndef EMBER_GRAMMAR_JSON_SCHEMA_H_

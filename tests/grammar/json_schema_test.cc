@@ -119,6 +119,61 @@ TEST(JsonSchema, StringLengthCountsCharactersNotBytesOrEscapes) {
   EXPECT_FALSE(Valid(p, "\"a\x01\""));  // raw control character
 }
 
+// Found by tests/grammar/schema_property_test.py: an astral character spelled as a \u
+// surrogate pair is one character (it used to count as two, so "\ud83d\ude00" passed
+// minLength 2 and failed maxLength 1); a lone surrogate escape is no character.
+TEST(JsonSchema, StringLengthCountsASurrogatePairAsOneCharacter) {
+  auto min2 = Schema(R"({"type":"string","minLength":2})");
+  EXPECT_FALSE(Valid(min2, R"("\ud83d\ude00")"));
+  EXPECT_TRUE(Valid(min2, R"("\ud83d\ude00\uD83C\uDF89")"));
+  auto max1 = Schema(R"({"type":"string","maxLength":1})");
+  EXPECT_TRUE(Valid(max1, R"("\ud83d\ude00")"));
+  EXPECT_TRUE(Valid(max1, R"("\uDBFF\uDFFD")"));  // U+10FFFD
+  EXPECT_FALSE(Valid(max1, R"("\ud800")"));
+  EXPECT_FALSE(Valid(max1, R"("\ude00")"));
+  EXPECT_FALSE(Valid(Schema(R"({"type":"string"})"), R"("\ud83d")"));
+}
+
+// Found by tests/grammar/schema_property_test.py: a character may be spelled as a \u
+// escape (any hex case) wherever it may appear itself: in patterns, formats, property names
+// and enum/const strings (json.dumps writes every non-ASCII character that way).
+TEST(JsonSchema, UnicodeEscapesSpellTheirCharacterEverywhere) {
+  auto pattern = Schema(R"({"type":"string","pattern":"^[é😀]+x$"})");
+  EXPECT_TRUE(Valid(pattern, R"("\u00e9\u00E9\ud83d\ude00\u0078")"));
+  EXPECT_TRUE(Valid(pattern, "\"\xC3\xA9x\""));
+  EXPECT_FALSE(Valid(pattern, R"("\u00e8x")"));
+  EXPECT_FALSE(Valid(pattern, R"("\ud83d\ude01x")"));
+  auto email = Schema(R"({"type":"string","format":"email"})");
+  EXPECT_TRUE(Valid(email, R"("\u00e9@b.c")"));
+  EXPECT_FALSE(Valid(email, R"("a\u0040b@c.d")"));  // a second '@'
+  auto closed = Schema(R"({"type":"object","properties":{"é":{"type":"integer"},"a/b":{"type":"null"}},
+                          "additionalProperties":false})");
+  EXPECT_TRUE(Valid(closed, R"({"\u00e9":1,"a\/b":null})"));
+  EXPECT_FALSE(Valid(closed, R"({"\u00e8":1})"));
+  auto open = Schema(R"({"type":"object","properties":{"a":{"type":"integer"}}})");
+  EXPECT_TRUE(Valid(open, R"({"\u0062":"x"})"));
+  EXPECT_FALSE(Valid(open, R"({"\u0061":"x"})"));  // "a" under another spelling keeps its schema
+  auto e = Schema(R"({"enum":["é😀\n",{"k":[1,"x"]}]})");
+  EXPECT_TRUE(Valid(e, R"("\u00e9\ud83d\ude00\u000a")"));
+  EXPECT_TRUE(Valid(e, R"({ "\u006b" : [ 1.0 , "x" ] })"));
+  EXPECT_FALSE(Valid(e, R"({"k":[1,"y"]})"));
+}
+
+// An enum/const number is a value, whatever its spelling: an integral double also as all
+// its digits (nlohmann reads 100000000000000000000 as the double 1e+20).
+TEST(JsonSchema, EnumNumbersMatchEverySpellingOfTheirValue) {
+  auto big = Schema(R"({"const":1e20})");
+  EXPECT_TRUE(Valid(big, "100000000000000000000"));
+  EXPECT_TRUE(Valid(big, "1e+20"));
+  EXPECT_TRUE(Valid(big, "100000000000000000000.0"));
+  EXPECT_FALSE(Valid(big, "100000000000000000001"));
+  auto e = Schema(R"({"enum":[3,-0.25,2.0]})");
+  for (const char* ok : {"3", "3.0", "-0.25", "2", "2.00"}) EXPECT_TRUE(Valid(e, ok)) << ok;
+  for (const char* bad : {"3.5", "-0.2", "0.25", "20"}) EXPECT_FALSE(Valid(e, bad)) << bad;
+  // "type": "integer" keeps the integer spelling (see json_schema.h).
+  EXPECT_FALSE(Valid(Schema(R"({"type":"integer"})"), "5.0"));
+}
+
 TEST(JsonSchema, IntegerRangesAgreeWithArithmetic) {
   const std::optional<int64_t> none;
   const std::vector<std::pair<std::optional<int64_t>, std::optional<int64_t>>> cases = {
