@@ -98,9 +98,26 @@ int32_t Matcher::Intern() {
   return id;
 }
 
+ByteSet Matcher::SameStepBytes(int32_t state, uint8_t byte) const {
+  ByteSet same = states_[state].first;
+  for (int32_t n : states_[state].stacks) {
+    const ByteSet& accepts = program_->byte_sets[program_->elements[nodes_[n].pos].arg];
+    if (accepts.Test(byte)) {
+      same.And(accepts);
+    } else {
+      same.AndNot(accepts);
+    }
+  }
+  return same;
+}
+
 int32_t Matcher::ComputeStep(int32_t state, uint8_t byte) {
   int32_t result = kDead;
   if (states_[state].first.Test(byte)) {
+    // The next state depends only on which stacks accept the byte, so one closure serves
+    // every byte accepted by the same stacks (a string's ~90 ordinary ASCII bytes, say):
+    // entering a new state then costs one closure per kind of byte, not one per byte.
+    const ByteSet same = SameStepBytes(state, byte);
     closure_.clear();
     closure_seen_.clear();
     closure_accepting_ = false;
@@ -114,6 +131,8 @@ int32_t Matcher::ComputeStep(int32_t state, uint8_t byte) {
       if (program_->byte_sets[e.arg].Test(byte)) Close(node.pos + 1, node.cont);
     }
     result = Intern();
+    int32_t* row = &transitions_[static_cast<size_t>(state) << 8];
+    same.ForEach([&](uint8_t b) { row[b] = result; });
   }
   transitions_[(static_cast<size_t>(state) << 8) | byte] = result;
   return result;
@@ -155,6 +174,7 @@ size_t Matcher::MemoryBytes() const {
     n += sizeof(State) + s.stacks.size() * sizeof(int32_t) * 2;
   }
   n += transitions_.capacity() * sizeof(int32_t) + can_continue_.capacity();
+  n += self_loop_.capacity() * sizeof(ByteSet);
   return n;
 }
 

@@ -82,6 +82,9 @@ class Matcher {
   void Close(int32_t pos, int32_t cont);
   int32_t Intern();  // the closure being built as a state (kDead when empty)
   int32_t ComputeStep(int32_t state, uint8_t byte);
+  // The bytes accepted by exactly the same stacks of `state` as `byte` (which `state` must
+  // accept): they all lead to the same next state.
+  ByteSet SameStepBytes(int32_t state, uint8_t byte) const;
 
   std::shared_ptr<const Program> program_;
   std::vector<StackNode> nodes_;
