@@ -57,6 +57,13 @@ void RefClose(const Program& p, std::vector<int32_t> start, RefState* out) {
   }
 }
 
+// The bytes that may come next.
+ByteSet RefNextBytes(const Program& p, const RefState& s) {
+  ByteSet next;
+  for (const std::vector<int32_t>& st : s.stacks) next.Or(p.byte_sets[p.elements[st.back()].arg]);
+  return next;
+}
+
 RefState RefInitial(const Program& p) {
   RefState s;
   for (int32_t alt : p.rule_alts[p.root]) RefClose(p, {alt}, &s);
@@ -125,6 +132,8 @@ std::vector<NamedGrammar> BoundedGrammars() {
       {"gbnf counts", GrammarKind::kGbnf,
        "root ::= (\"\\\"\" ([a-e \\u00e9\\u20ac] | \"\\\\\" [n\"]){0,40} \"\\\"\" [ ]{0,3}){1,4} [ ]{0,20} \"!\"\n"},
       {"gbnf nested counts", GrammarKind::kGbnf, "root ::= (\"[\" [ab]{2,9} ([ ]{1,5} [abc]{0,7}){0,6} \"]\"){0,5}\n"},
+      // Overlapping byte sets: a byte may be accepted by one stack or by several.
+      {"gbnf overlaps", GrammarKind::kGbnf, "root ::= ([a-c]{0,6} \"x\" | [b-e]+ \"y\" | \"b\" [a-e]{0,3} \"!\" | [ace ]{2,30} \"!\"){1,3}\n"},
   };
 }
 
@@ -132,7 +141,7 @@ std::vector<NamedGrammar> BoundedGrammars() {
 
 TEST(CountStates, MatcherStepsAgreeWithTheReference) {
   // Bytes the grammars care about, UTF-8 pieces of é and € included.
-  const std::string alphabet = "abcde n\"\\[]{}:,!0123\n\xC3\xA9\xE2\x82\xAC";
+  const std::string alphabet = "abcde n\"\\[]{}:,!0123xy\n\xC3\xA9\xE2\x82\xAC";
   std::mt19937 rng(3);
   for (const NamedGrammar& g : BoundedGrammars()) {
     auto p = Compile(g.kind, g.text);
@@ -144,6 +153,7 @@ TEST(CountStates, MatcherStepsAgreeWithTheReference) {
       std::string text;
       for (int step = 0; step < 90; ++step) {
         ASSERT_EQ(m.IsAccepting(s), ref.accepting) << g.name << " after '" << text << "'";
+        ASSERT_TRUE(m.NextBytes(s) == RefNextBytes(*p, ref)) << g.name << " after '" << text << "'";
         std::vector<uint8_t> alive;
         std::vector<RefState> nexts;
         for (char c : alphabet) {
@@ -152,6 +162,9 @@ TEST(CountStates, MatcherStepsAgreeWithTheReference) {
           const int32_t ms = m.Step(s, b);
           ASSERT_EQ(ms != Matcher::kDead, next.alive()) << g.name << " after '" << text << "' byte " << int{b};
           if (next.alive()) {
+            // The same successor, not just a live one: what may follow and whether it is complete.
+            ASSERT_TRUE(m.NextBytes(ms) == RefNextBytes(*p, next)) << g.name << " after '" << text << "' byte " << int{b};
+            ASSERT_EQ(m.IsAccepting(ms), next.accepting) << g.name << " after '" << text << "' byte " << int{b};
             alive.push_back(b);
             nexts.push_back(std::move(next));
           }
@@ -213,8 +226,8 @@ class MaskChecker {
   std::string text_;
 };
 
-// A vocabulary with large trie subtrees (so whole-subtree shortcuts apply) and tokens longer
-// than the bounds (runs of letters and spaces up to 48 bytes).
+// A vocabulary with large trie subtrees (so whole-subtree shortcuts apply), of every height,
+// and tokens longer than the bounds (runs of letters and spaces up to 48 bytes).
 std::vector<std::string> SyntheticVocabulary() {
   std::mt19937 rng(5);
   const std::vector<std::string> pieces = {"a", "b", "c", "d", "e", "a", "b", "e", " ", " ", "\"", "\\",
@@ -226,6 +239,17 @@ std::vector<std::string> SyntheticVocabulary() {
     const int len = 1 + static_cast<int>(rng() % 7);
     for (int j = 0; j < len; ++j) t += pieces[rng() % pieces.size()];
     tokens.insert(t);
+  }
+  // Every string of up to 5 letters from {a, b, c}: subtrees of every height from 1 to 4
+  // made of ordinary characters only, for bounds that run out in the middle of them.
+  std::vector<std::string> level = {""};
+  for (int len = 1; len <= 5; ++len) {
+    std::vector<std::string> longer;
+    for (const std::string& t : level) {
+      for (char c : {'a', 'b', 'c'}) longer.push_back(t + c);
+    }
+    tokens.insert(longer.begin(), longer.end());
+    level = std::move(longer);
   }
   for (int n = 2; n <= 48; ++n) {
     tokens.insert(std::string(n, 'a'));
