@@ -50,6 +50,7 @@ int32_t TokenMask::Count() const {
 
 GrammarConstraint::GrammarConstraint(std::shared_ptr<const Program> program, std::shared_ptr<const TokenTrie> trie)
     : program_(program), trie_(std::move(trie)), matcher_(std::move(program)), state_(matcher_.initial()) {
+  matcher_.set_run_horizon(static_cast<int32_t>(trie_->max_depth()));
   // A token of at most max_depth bytes consumes at most that many repetitions.
   const size_t keep = trie_->max_depth() + 2;
   for (const auto& chain : program_->chains) use_clamped_keys_ = use_clamped_keys_ || chain.size() > keep;
@@ -96,15 +97,21 @@ void GrammarConstraint::ComputeMask(TokenMask* mask) {
         i = node.subtree_end;
         continue;
       }
-      // A large subtree whose bytes all lead from `s` back to `s` (inside a string, say)
-      // is allowed as a whole: no need to visit its nodes.
-      // (Only tried where the node's own byte already looped: states that count, like a
-      // bounded string's, never loop and would pay for the check at every node.)
-      if (s == parent && node.subtree_end - i >= kWholeSubtreeMinNodes) {
+      // A large subtree is allowed as a whole, without visiting its nodes, when every
+      // string of its bytes and at most its height is surely accepted from `s`: its bytes
+      // all lead from `s` back to `s` (inside a string, say), or they all belong to the run
+      // of `s` and the run is long enough (inside a bounded string, where every character
+      // moves to the next count; see Matcher::UniformRun).
+      if (node.subtree_end - i >= kWholeSubtreeMinNodes) {
         const ByteSet& below = trie_->bytes_below(i);
-        const ByteSet& loop = matcher_.SelfLoopBytes(s);
-        if (((below.w[0] & ~loop.w[0]) | (below.w[1] & ~loop.w[1]) | (below.w[2] & ~loop.w[2]) |
-             (below.w[3] & ~loop.w[3])) == 0) {
+        // (The self-loop check only where the node's own byte already looped: computing a
+        // state's loop bytes steps every byte.)
+        bool whole = s == parent && below.SubsetOf(matcher_.SelfLoopBytes(s));
+        if (!whole) {
+          const Matcher::Run run = matcher_.UniformRun(s);
+          whole = node.deepest - node.depth <= run.length && below.SubsetOf(run.bytes);
+        }
+        if (whole) {
           const uint32_t end = trie_->tokens_from(node.subtree_end);
           for (uint32_t t = trie_->tokens_from(i); t < end; ++t) {
             const int32_t id = ids[t];

@@ -30,6 +30,9 @@ Matcher::Matcher(std::shared_ptr<const Program> program) : program_(std::move(pr
     can_continue_.push_back(0);
     self_loop_.emplace_back();
     self_loop_known_.push_back(1);
+    run_bytes_.emplace_back();
+    run_next_.push_back(kDead);
+    run_length_.push_back(0);
     transitions_.insert(transitions_.end(), 256, kDead);
     initial_ = 0;
   }
@@ -91,6 +94,9 @@ int32_t Matcher::Intern() {
   can_continue_.push_back(s.stacks.empty() ? 0 : 1);
   self_loop_.emplace_back();
   self_loop_known_.push_back(0);
+  run_bytes_.emplace_back();
+  run_next_.push_back(kUnknown);
+  run_length_.push_back(-1);
   // Bytes no stack accepts are dead right away; the others are computed on first use.
   for (int b = 0; b < 256; ++b) transitions_.push_back(s.first.Test(static_cast<uint8_t>(b)) ? kUnknown : kDead);
   states_.push_back(std::move(s));
@@ -98,9 +104,26 @@ int32_t Matcher::Intern() {
   return id;
 }
 
+ByteSet Matcher::SameStepBytes(int32_t state, uint8_t byte) const {
+  ByteSet same = states_[state].first;
+  for (int32_t n : states_[state].stacks) {
+    const ByteSet& accepts = program_->byte_sets[program_->elements[nodes_[n].pos].arg];
+    if (accepts.Test(byte)) {
+      same.And(accepts);
+    } else {
+      same.AndNot(accepts);
+    }
+  }
+  return same;
+}
+
 int32_t Matcher::ComputeStep(int32_t state, uint8_t byte) {
   int32_t result = kDead;
   if (states_[state].first.Test(byte)) {
+    // The next state depends only on which stacks accept the byte, so one closure serves
+    // every byte accepted by the same stacks (a string's ~90 ordinary ASCII bytes, say):
+    // entering a new state then costs one closure per kind of byte, not one per byte.
+    const ByteSet same = SameStepBytes(state, byte);
     closure_.clear();
     closure_seen_.clear();
     closure_accepting_ = false;
@@ -114,9 +137,93 @@ int32_t Matcher::ComputeStep(int32_t state, uint8_t byte) {
       if (program_->byte_sets[e.arg].Test(byte)) Close(node.pos + 1, node.cont);
     }
     result = Intern();
+    int32_t* row = &transitions_[static_cast<size_t>(state) << 8];
+    same.ForEach([&](uint8_t b) { row[b] = result; });
   }
   transitions_[(static_cast<size_t>(state) << 8) | byte] = result;
   return result;
+}
+
+void Matcher::ComputeRunStep(int32_t state) {
+  // States with many stacks (an ambiguous grammar) are left without a run: splitting their
+  // bytes would cost more than the run saves.
+  constexpr size_t kMaxRunStacks = 64;
+  ByteSet best;
+  int best_count = 0;
+  uint8_t best_byte = 0;
+  if (states_[state].stacks.size() <= kMaxRunStacks) {
+    ByteSet rest = states_[state].first;
+    while (!rest.Empty()) {
+      const uint8_t b = rest.Lowest();
+      const ByteSet same = SameStepBytes(state, b);
+      rest.AndNot(same);
+      const int count = same.Count();
+      if (count > best_count) {
+        best = same;
+        best_count = count;
+        best_byte = b;
+      }
+    }
+  }
+  int32_t next = kDead;
+  if (best_count > 0) next = Step(state, best_byte);  // may add states: index the vectors after
+  if (next == kDead) best = ByteSet{};
+  run_bytes_[state] = best;
+  run_next_[state] = next;
+}
+
+void Matcher::ComputeRunLength(int32_t state) {
+  // length(x) = 0 without run bytes, unbounded when they loop back to x, else 1 plus, when
+  // x's run bytes are all run bytes of the next state too, the next state's length. Walk
+  // forward until a known length, a loop, a shrinking set or the horizon, then fill back.
+  const int32_t horizon = run_horizon_;
+  std::vector<int32_t>& path = run_path_;
+  path.clear();
+  int32_t x = state;
+  int32_t tail = 0;  // the length of the state after path.back() (counted when it contains its bytes)
+  bool truncated = false;
+  for (;;) {
+    if (run_length_[x] >= 0) {
+      tail = run_length_[x];
+      break;
+    }
+    if (run_next_[x] == kUnknown) ComputeRunStep(x);
+    if (run_bytes_[x].Empty()) {
+      run_length_[x] = 0;
+      tail = 0;
+      break;
+    }
+    if (run_next_[x] == x) {
+      run_length_[x] = horizon;
+      tail = horizon;
+      break;
+    }
+    path.push_back(x);
+    if (static_cast<int32_t>(path.size()) >= horizon) {
+      truncated = true;
+      tail = 0;
+      break;
+    }
+    const int32_t next = run_next_[x];
+    if (run_next_[next] == kUnknown) ComputeRunStep(next);
+    if (!run_bytes_[x].SubsetOf(run_bytes_[next])) {
+      tail = 0;
+      break;
+    }
+    x = next;
+  }
+  int32_t length = tail;
+  for (size_t j = path.size(); j-- > 0;) {
+    length = std::min(horizon, length + 1);
+    // A walk cut at the horizon proves only the lengths that reach it; the others are
+    // computed again (with further to look) when asked.
+    if (!truncated || length == horizon) run_length_[path[j]] = length;
+  }
+}
+
+Matcher::Run Matcher::UniformRun(int32_t state) {
+  if (run_length_[state] < 0) ComputeRunLength(state);
+  return Run{run_bytes_[state], run_length_[state]};
 }
 
 const ByteSet& Matcher::SelfLoopBytes(int32_t state) {
@@ -155,6 +262,8 @@ size_t Matcher::MemoryBytes() const {
     n += sizeof(State) + s.stacks.size() * sizeof(int32_t) * 2;
   }
   n += transitions_.capacity() * sizeof(int32_t) + can_continue_.capacity();
+  n += (self_loop_.capacity() + run_bytes_.capacity()) * sizeof(ByteSet) +
+       (run_next_.capacity() + run_length_.capacity()) * sizeof(int32_t);
   return n;
 }
 
@@ -174,6 +283,9 @@ int32_t Matcher::Compact(int32_t state) {
   can_continue_.clear();
   self_loop_.clear();
   self_loop_known_.clear();
+  run_bytes_.clear();
+  run_next_.clear();
+  run_length_.clear();
   state_ids_[0].clear();
   state_ids_[1].clear();
   closure_.clear();

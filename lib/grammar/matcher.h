@@ -51,6 +51,20 @@ class Matcher {
   // computed on first use.
   const ByteSet& SelfLoopBytes(int32_t state);
 
+  // A run: the largest set of bytes that all lead from a state to one same state, and how
+  // many bytes of that set in a row are surely accepted from the state (any mix of them,
+  // capped at the run horizon; a set that loops back to the state runs without end). Inside
+  // a bounded repetition every count is a new state that never loops, yet its ordinary bytes
+  // all advance the count alike: the run says how many more fit, so a token mask can accept
+  // a whole trie subtree there as it does inside a free string. Computed on first use.
+  struct Run {
+    ByteSet bytes;
+    int32_t length = 0;
+  };
+  Run UniformRun(int32_t state);
+  // Runs longer than `horizon` bytes are reported as `horizon` (set it to the longest token).
+  void set_run_horizon(int32_t horizon) { run_horizon_ = horizon; }
+
   // The state's stacks as position chains (top first) mapped through `positions`, sorted,
   // flattened with -1 separators, then the accepting flag: equal keys, equal masks (see
   // Program::ClampedPositions).
@@ -82,6 +96,12 @@ class Matcher {
   void Close(int32_t pos, int32_t cont);
   int32_t Intern();  // the closure being built as a state (kDead when empty)
   int32_t ComputeStep(int32_t state, uint8_t byte);
+  // The bytes accepted by exactly the same stacks of `state` as `byte` (which `state` must
+  // accept): they all lead to the same next state.
+  ByteSet SameStepBytes(int32_t state, uint8_t byte) const;
+  // Fills run_bytes_/run_next_ of `state` (not its length).
+  void ComputeRunStep(int32_t state);
+  void ComputeRunLength(int32_t state);
 
   std::shared_ptr<const Program> program_;
   std::vector<StackNode> nodes_;
@@ -93,6 +113,13 @@ class Matcher {
   std::vector<uint8_t> can_continue_;
   std::vector<ByteSet> self_loop_;
   std::vector<uint8_t> self_loop_known_;
+  // UniformRun per state: its bytes, the state they lead to (kUnknown until computed) and its
+  // length (-1 until computed).
+  std::vector<ByteSet> run_bytes_;
+  std::vector<int32_t> run_next_;
+  std::vector<int32_t> run_length_;
+  int32_t run_horizon_ = 0;
+  std::vector<int32_t> run_path_;
   absl::flat_hash_map<std::vector<int32_t>, int32_t> state_ids_[2];  // by accepting flag
   int32_t initial_ = kDead;
 

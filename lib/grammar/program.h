@@ -5,6 +5,7 @@
 #ifndef EMBER_GRAMMAR_PROGRAM_H_
 #define EMBER_GRAMMAR_PROGRAM_H_
 
+#include <bit>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -27,6 +28,31 @@ struct ByteSet {
     for (int i = 0; i < 4; ++i) w[i] |= o.w[i];
   }
   bool Empty() const { return (w[0] | w[1] | w[2] | w[3]) == 0; }
+  bool SubsetOf(const ByteSet& o) const {
+    return ((w[0] & ~o.w[0]) | (w[1] & ~o.w[1]) | (w[2] & ~o.w[2]) | (w[3] & ~o.w[3])) == 0;
+  }
+  void And(const ByteSet& o) {
+    for (int i = 0; i < 4; ++i) w[i] &= o.w[i];
+  }
+  void AndNot(const ByteSet& o) {
+    for (int i = 0; i < 4; ++i) w[i] &= ~o.w[i];
+  }
+  int Count() const {
+    return std::popcount(w[0]) + std::popcount(w[1]) + std::popcount(w[2]) + std::popcount(w[3]);
+  }
+  // The smallest byte in the set; the set must not be empty.
+  uint8_t Lowest() const {
+    int i = 0;
+    while (w[i] == 0) ++i;
+    return static_cast<uint8_t>(i * 64 + std::countr_zero(w[i]));
+  }
+  // Calls f(byte) for every byte in the set, in increasing order.
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (int i = 0; i < 4; ++i) {
+      for (uint64_t bits = w[i]; bits != 0; bits &= bits - 1) f(static_cast<uint8_t>(i * 64 + std::countr_zero(bits)));
+    }
+  }
   friend bool operator==(const ByteSet&, const ByteSet&) = default;
 };
 

@@ -57,7 +57,7 @@ void TokenTrie::BuildNodes() {
     }
     for (size_t d = common; d < s.size(); ++d) {
       path.push_back(static_cast<uint32_t>(nodes_.size()));
-      nodes_.push_back(Node{0, 0, 0, static_cast<uint16_t>(d + 1), static_cast<uint8_t>(s[d])});
+      nodes_.push_back(Node{0, 0, 0, static_cast<uint16_t>(d + 1), static_cast<uint8_t>(s[d]), static_cast<uint16_t>(d + 1)});
     }
     max_depth_ = std::max(max_depth_, s.size());
     Node& last = nodes_[path.back()];
@@ -77,6 +77,7 @@ void TokenTrie::BuildNodes() {
     for (size_t c = i + 1; c < nodes_[i].subtree_end; c = nodes_[c].subtree_end) {
       bytes_below_[i].Set(nodes_[c].byte);
       bytes_below_[i].Or(bytes_below_[c]);
+      nodes_[i].deepest = std::max(nodes_[i].deepest, nodes_[c].deepest);
     }
   }
 }

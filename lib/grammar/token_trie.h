@@ -24,6 +24,7 @@ class TokenTrie {
     uint16_t token_count;
     uint16_t depth;        // 1 for children of the (implicit) root
     uint8_t byte;
+    uint16_t deepest;      // the largest depth in this node's subtree (the node included)
   };
 
   // Token ids [0, tokenizer.n_sampleable()) with their TokenBytes; control tokens and tokens
