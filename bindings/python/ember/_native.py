@@ -127,6 +127,10 @@ SIGNATURES: Dict[str, Tuple[Optional[type], List[type]]] = {
     "ember_generator_free": (None, [c_void_p]),
     # Batched evaluation.
     "ember_session_eval_batch": (c_int32, [P(c_void_p), c_size, P(c_int32), P(c_size), P(c_int32)]),
+    "ember_session_options_set_batch_invariant": (c_int32, [c_void_p, c_int32]),
+    "ember_generate_options_set_lookup": (c_int32, [c_void_p, c_int32]),
+    "ember_generate_options_set_draft": (c_int32, [c_void_p, c_void_p, c_int32]),
+    "ember_session_speculation_stats": (c_int32, [c_void_p, P(c_int32), P(c_int32)]),
 }
 
 

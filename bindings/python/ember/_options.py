@@ -84,8 +84,10 @@ class StopReason(enum.IntEnum):
 
 @contextmanager
 def generate_options(max_tokens: Optional[int], ignore_eos: bool, stop: Sequence[str],
-                     stop_tokens: Sequence[int]) -> Iterator[ctypes.c_void_p]:
-    """An ember_generate_options with these settings, freed on exit."""
+                     stop_tokens: Sequence[int], lookup: int = 0, draft: Optional[ctypes.c_void_p] = None,
+                     draft_n: int = 0) -> Iterator[ctypes.c_void_p]:
+    """An ember_generate_options with these settings, freed on exit. lookup / draft (a session
+    handle) with draft_n turn on speculative decoding (output unchanged, see ember.h)."""
     if isinstance(stop, (str, bytes)):
         stop = [stop]  # one stop string, not its characters
     options = ctypes.c_void_p()
@@ -100,6 +102,8 @@ def generate_options(max_tokens: Optional[int], ignore_eos: bool, stop: Sequence
         strings = (ctypes.c_char_p * max(len(encoded), 1))(*encoded)
         check(lib.ember_generate_options_set_stop_strings(options, strings, len(encoded)))
         check(lib.ember_generate_options_set_stop_tokens(options, id_array(stop_tokens), len(stop_tokens)))
+        check(lib.ember_generate_options_set_lookup(options, lookup))
+        check(lib.ember_generate_options_set_draft(options, draft, draft_n if draft is not None else 0))
         yield options
     finally:
         lib.ember_generate_options_free(options)

@@ -79,14 +79,16 @@ class Session(OwnedHandle):
             print(s.complete("Once upon a time", max_tokens=40, stop=["."]).text)
 
     Keyword arguments: n_ctx, n_threads, max_kv_bytes, context_shift (None = off, else the
-    number of leading tokens to keep when the context overflows), kv_type (KvType), and
+    number of leading tokens to keep when the context overflows), kv_type (KvType),
+    batch_invariant (logits independent of how tokens are split into calls, see ember.h), and
     either sampler=Sampler(...) or Sampler's fields (temperature, top_k, top_p, min_p,
     repeat_penalty, repeat_last_n, presence_penalty, frequency_penalty, logit_bias, seed).
     """
 
     def __init__(self, model: Model, *, n_ctx: Optional[int] = None, n_threads: Optional[int] = None,
                  max_kv_bytes: Optional[int] = None, context_shift: Optional[int] = None,
-                 kv_type: int = KvType.F32, sampler: Optional[Sampler] = None, **sampler_fields: Any) -> None:
+                 kv_type: int = KvType.F32, batch_invariant: bool = False, sampler: Optional[Sampler] = None,
+                 **sampler_fields: Any) -> None:
         self._handle: Optional[ctypes.c_void_p] = None  # so close() works if creation fails
         self.model = model  # keeps the model alive as long as the session
         sampler = _sampler_from(sampler, sampler_fields)
@@ -103,6 +105,7 @@ class Session(OwnedHandle):
                 if context_shift is not None:
                     check(lib.ember_session_options_set_context_shift(options, 1, context_shift))
                 check(lib.ember_session_options_set_kv_type(options, int(kv_type)))
+                check(lib.ember_session_options_set_batch_invariant(options, 1 if batch_invariant else 0))
                 check(lib.ember_session_options_set_sampler(options, c_sampler))
                 check(lib.ember_session_create(model.handle, options, ctypes.byref(handle)))
             finally:
@@ -195,21 +198,34 @@ class Session(OwnedHandle):
 
     def complete(self, prompt: Text = "", *, max_tokens: Optional[int] = None, stop: Sequence[str] = (),
                  stop_tokens: Sequence[int] = (), ignore_eos: bool = False, on_text: Optional[TextCallback] = None,
-                 add_bos: Optional[bool] = None, parse_special: bool = False) -> GenerateResult:
+                 add_bos: Optional[bool] = None, parse_special: bool = False, lookup: int = 0,
+                 draft: Optional["Session"] = None, draft_n: int = 4) -> GenerateResult:
         """ember_session_generate_ex: generates after `prompt` until an end-of-generation
         token (unless ignore_eos), a stop string (never part of the text), a stop token,
         max_tokens (None = no limit), on_text returning truthy, or cancel(). Returns a
         GenerateResult. A cancelled or context-full run raises EmberError whose .result
-        holds what was generated (it stays in the session)."""
+        holds what was generated (it stays in the session). lookup (up to 7 draft tokens from
+        the context) or draft (a Session on a smaller model with the same vocabulary, draft_n
+        guesses a step) turn on speculative decoding: the same tokens, sooner when guesses hit;
+        speculation_stats then says how many were drafted and confirmed."""
         data, streamer = utf8(prompt), _Streamer(on_text)
         n, reason = ctypes.c_int32(), ctypes.c_int32()
-        with generate_options(max_tokens, ignore_eos, stop, stop_tokens) as options:
+        draft_handle = draft.handle if draft is not None else None
+        with generate_options(max_tokens, ignore_eos, stop, stop_tokens, lookup, draft_handle, draft_n) as options:
             status = lib.ember_session_generate_ex(self.handle, data, len(data),
                                                    tokenize_flags(add_bos, parse_special), options,
                                                    streamer.c_callback, None, ctypes.byref(n), ctypes.byref(reason))
         result = streamer.finish(status, reason.value)
         assert n.value == len(result.tokens), (n.value, result.tokens)
         return result
+
+    @property
+    def speculation_stats(self) -> Tuple[int, int]:
+        """(drafted, confirmed) draft tokens of the last complete() call
+        (ember_session_speculation_stats)."""
+        drafted, accepted = ctypes.c_int32(), ctypes.c_int32()
+        check(lib.ember_session_speculation_stats(self.handle, ctypes.byref(drafted), ctypes.byref(accepted)))
+        return drafted.value, accepted.value
 
     def stream(self, prompt: Text = "", **kwargs: Any) -> "TextStream":
         """complete() as an iterator of text pieces, produced as the model generates them:

@@ -24,6 +24,27 @@ class GenerationTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.model.close()
 
+    def test_speculative_decoding_keeps_the_output(self):
+        story = "Once upon a time there was a little girl. She liked to play. Once upon a time there was a"
+        for seed, temperature in ((1, 0.0), (2, 0.8)):
+            with self.model.session(temperature=temperature, seed=seed) as plain, \
+                    self.model.session(temperature=temperature, seed=seed) as fast, \
+                    self.model.session(temperature=temperature, seed=seed, batch_invariant=True) as drafted, \
+                    self.model.session() as draft:
+                want = plain.complete(story, max_tokens=40)
+                got = fast.complete(story, max_tokens=40, lookup=5)
+                self.assertEqual(got.tokens, want.tokens)
+                self.assertEqual(got.text, want.text)
+                self.assertEqual(plain.speculation_stats, (0, 0))
+                n_drafted, n_accepted = fast.speculation_stats
+                self.assertGreater(n_drafted, 0)
+                self.assertLessEqual(n_accepted, n_drafted)
+                by_model = drafted.complete(story, max_tokens=40, draft=draft, draft_n=3)
+                self.assertEqual(by_model.tokens, want.tokens)
+                self.assertGreater(drafted.speculation_stats[0], 0)
+        with self.model.session() as s, self.assertRaises(ember.EmberError):
+            s.complete(story, max_tokens=4, lookup=8)
+
     def test_json_schema_grammar_constrains_the_output(self):
         schema = '{"type":"object","properties":{"n":{"type":"integer"}},"required":["n"],' \
                  '"additionalProperties":false}'
