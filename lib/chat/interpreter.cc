@@ -654,6 +654,9 @@ ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Value> Interpreter::EvalGetItem(const Exp
 }
 
 ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Value> Interpreter::EvalSlice(const Expr& e, const ScopePtr& scope) {
+      // A slice that is one item of a tuple subscript (`s[::, 1]`) has no object of its own:
+      // jinja2 hands the tuple to the object, and no string, list or dict takes one.
+      if (e.a == nullptr) return absl::InvalidArgumentError("indices must be integers or slices, not tuple");
       EMBER_ASSIGN_OR_RETURN(Value obj, Eval(*e.a, scope));
       int64_t bounds[3] = {0, 0, 1};
       bool given[3] = {false, false, false};

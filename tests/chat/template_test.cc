@@ -138,6 +138,8 @@ TEST(ChatTemplateTest, ErrorsWhereJinja2Fails) {
            "{{ messages|selectattr('role')|length }}",  // a generator has no len()
            "{{ {}|tojson }}{{ x|tojson }}",   // Undefined is not JSON
            "{% set n.a = 1 %}",               // only namespaces take attributes
+           "{{ 'a,b'[::, 1] }}",              // a slice inside a tuple subscript (fuzz find)
+           "{{ [1, 2][1:, 0:] }}",
        }) {
     auto out = Render(source);
     EXPECT_FALSE(out.ok()) << source << " rendered " << *out;
