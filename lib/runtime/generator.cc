@@ -116,15 +116,18 @@ bool Generator::ReadyToSample(TokenSink sink) {
   return true;
 }
 
+StopReason Generator::EndsWith(int32_t token) const {
+  if (std::find(options_.stop_tokens.begin(), options_.stop_tokens.end(), token) != options_.stop_tokens.end()) {
+    return StopReason::kStopToken;
+  }
+  if (!options_.ignore_eos && session_.model().IsEndOfGeneration(token)) return StopReason::kEndOfGeneration;
+  return StopReason::kNone;
+}
+
 int32_t Generator::Sampled(int32_t token, TokenSink sink) {
   ++n_sampled_;
-  if (std::find(options_.stop_tokens.begin(), options_.stop_tokens.end(), token) !=
-      options_.stop_tokens.end()) {
-    Stop(StopReason::kStopToken, sink);
-    return -1;
-  }
-  if (!options_.ignore_eos && session_.model().IsEndOfGeneration(token)) {
-    Stop(StopReason::kEndOfGeneration, sink);
+  if (const StopReason end = EndsWith(token); end != StopReason::kNone) {
+    Stop(end, sink);
     return -1;
   }
   pending_ = token;
@@ -160,10 +163,6 @@ void Generator::Speculate(int32_t token, const std::atomic<bool>* cancel, TokenS
   }
   result_.n_drafted += k;
   auto row = [&](int32_t i) { return absl::MakeConstSpan(draft_logits_).subspan(n_vocab * i, n_vocab); };
-  auto ends = [&](int32_t t) {
-    return (!options_.ignore_eos && session_.model().IsEndOfGeneration(t)) ||
-           std::find(options_.stop_tokens.begin(), options_.stop_tokens.end(), t) != options_.stop_tokens.end();
-  };
   // Verify: position a + 1 (after the token and a accepted drafts) samples from row a.
   int32_t accepted = 0, next = -1;
   absl::Status sample_error;
@@ -175,7 +174,7 @@ void Generator::Speculate(int32_t token, const std::atomic<bool>* cancel, TokenS
       sample_error = s.status();
       break;
     }
-    if (*s != batch[accepted + 1] || ends(*s)) {
+    if (*s != batch[accepted + 1] || EndsWith(*s) != StopReason::kNone) {
       next = *s;
       break;
     }

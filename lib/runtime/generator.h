@@ -160,6 +160,9 @@ class Generator {
   // what follows a sampled token (returns it, or -1 when it ended the generation).
   bool ReadyToSample(TokenSink sink);
   int32_t Sampled(int32_t token, TokenSink sink);
+  // kStopToken or kEndOfGeneration when sampling `token` ends the generation (it is then
+  // never evaluated), else kNone.
+  StopReason EndsWith(int32_t token) const;
   // One speculative step of Run for the token Next() returned (GenerateOptions::lookup).
   void Speculate(int32_t token, const std::atomic<bool>* cancel, TokenSink sink);
   // Up to `room` draft tokens to follow `token` (lookup or the draft model); none when the
