@@ -28,6 +28,17 @@
 #                       setup keeps the package from starting the system one (policy-rc.d).
 #   golang-go           cgo: builds and tests the Go binding (bindings/go) offline.
 #   cargo               with rustc: builds and tests the Rust binding (bindings/rust) offline.
+#   g++-mingw-w64-x86-64-posix, wine, wine64
+#                       the Windows x64 build (cmake/toolchains/mingw-w64.cmake): MinGW-w64's
+#                       posix-threads flavour (its win32 flavour has no std::thread in GCC 12),
+#                       and Wine to run the DLL's test suites and examples.
+#   dpkg-dev            `apt-get source` (dpkg-source): the Windows build compiles Abseil and
+#                       utf8proc from Debian's own source packages, which Debian ships only
+#                       for Linux; deb-src lines for bookworm are added below.
+#   g++-aarch64-linux-gnu, qemu-user, and the :arm64 -dev packages
+#                       the ARM64 build (cmake/toolchains/aarch64-linux-gnu.cmake), linked
+#                       against Debian's arm64 builds of the same libraries (multiarch:
+#                       dpkg --add-architecture arm64) and run under qemu-aarch64.
 set -euo pipefail
 
 packages=(
@@ -46,6 +57,9 @@ packages=(
   nginx
   golang-go   # bindings/go
   cargo       # bindings/rust (pulls in rustc)
+  g++-mingw-w64-x86-64-posix wine wine64 dpkg-dev   # Windows x64 (issue 15)
+  g++-aarch64-linux-gnu qemu-user                    # ARM64 (issue 15)
+  libabsl-dev:arm64 libutf8proc-dev:arm64 libgtest-dev:arm64 libgmock-dev:arm64
 )
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   packages+=(nodejs npm)
@@ -74,6 +88,16 @@ else
     printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy_rc" >/dev/null
     $SUDO chmod 755 "$policy_rc"
     trap '$SUDO rm -f "$policy_rc"' EXIT
+  fi
+  # arm64 multiarch for the ARM64 build's libraries, and deb-src for the Windows build's
+  # sources (only for bookworm's main archive, like the deb lines).
+  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    $SUDO dpkg --add-architecture arm64
+  fi
+  deb_src=/etc/apt/sources.list.d/ember-deb-src.sources
+  if [ ! -e "$deb_src" ]; then
+    printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+      | $SUDO tee "$deb_src" >/dev/null
   fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
