@@ -46,7 +46,8 @@ struct ForwardBuffers {
   std::vector<float> q;     // [n][n_head * head_dim]
   std::vector<float> k, v;  // [n][n_head_kv * head_dim]
   std::vector<float> att;   // [n][n_head * head_dim] attention output
-  std::vector<float> hb, hb2;          // [n][n_ff] MLP hidden
+  std::vector<float> hb;    // [n][n_ff] MLP hidden
+  std::vector<float> hb2;   // [n][n_ff] the gated MLP's up projection (Llama, Mistral; empty for Phi-2)
   std::vector<float> rope_cos, rope_sin;  // [n][n_rot / 2]
   std::vector<float> logits;  // [n or 1][n_vocab]
 
