@@ -12,6 +12,13 @@
 // aggregate rate S x N / time. Its roofline is S x the one-session one: a step still reads
 // the weights once.
 //
+// --lookup N (1..7) adds speculative decoding by prompt lookup: for each thread count, two
+// greedy generations of N_gen tokens after a prompt that repeats one sentence, one plain
+// ("gen<N>") and one with up to N draft tokens a step ("gen<N>+lookup<N>"), through the
+// same Generator, so their ratio is the end-to-end speed-up (the output is identical by
+// construction). Their objects carry "lookup": 0 or N; the report adds drafted/accepted.
+// Their roofline is the one-token decode roofline: lookup can pass it.
+//
 // --json prints exactly one JSON array on stdout, one object per test:
 //   {"test": "pp512", "threads": 2, "tokens_per_second": X, "stddev": Y}
 // and the human-readable report (rooflines, load time, memory) on stderr. When --sessions
@@ -43,6 +50,7 @@
 #include "lib/model/model.h"
 #include "lib/model/weights.h"
 #include "lib/runtime/batch_eval.h"
+#include "lib/runtime/generator.h"
 #include "lib/runtime/session.h"
 #include "nlohmann/json.hpp"
 
@@ -108,6 +116,8 @@ struct TestResult {
   bool prefill = false;
   double mean = 0, stddev = 0;
   int32_t sessions = 1;
+  int32_t lookup = -1;  // gen tests only: 0 plain, N prompt lookup
+  int32_t drafted = 0, accepted = 0;  // summed over the repetitions
 };
 
 void MeanStddev(const std::vector<double>& v, double* mean, double* stddev) {
@@ -194,6 +204,49 @@ absl::Status RunBatchedGeneration(Session& first, const std::vector<std::unique_
   return absl::OkStatus();
 }
 
+// A prompt whose continuation repeats what it has already said (a random-weight model's
+// greedy output does too), as in summarising or editing: where prompt lookup pays.
+constexpr char kLookupPrompt[] =
+    "The quick brown fox jumps over the lazy dog near the river bank. The quick brown fox jumps over "
+    "the lazy dog near the river bank. The quick brown fox jumps over the lazy dog near the river bank. "
+    "The quick brown fox jumps over the lazy dog";
+
+// gen<N> (lookup 0) or gen<N>+lookup<L>: greedy generation of n_gen tokens after
+// kLookupPrompt.
+absl::Status RunLookupGeneration(const Model& model, int32_t threads, int32_t n_gen, int32_t lookup, int32_t reps,
+                                 TestResult* r) {
+  SessionOptions so;
+  so.n_threads = threads;
+  so.n_ctx = 256 + n_gen;
+  so.sampler.temperature = 0.0f;
+  EMBER_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::Create(model, so));
+  GenerateOptions options;
+  options.max_tokens = n_gen;
+  options.ignore_eos = true;
+  options.lookup = lookup;
+  EncodeOptions encode;
+  encode.add_bos = true;
+  std::vector<double> rates;
+  for (int32_t rep = 0; rep < reps; ++rep) {
+    session->Reset();
+    Generator generator(*session, options);
+    GenerateResult result;
+    // Timed from the first generated token to the last, so the prompt's prefill (the same
+    // in both tests) does not dilute the ratio.
+    Clock::time_point first;
+    int32_t seen = 0;
+    EMBER_RETURN_IF_ERROR(generator.Run(kLookupPrompt, encode, [&](int32_t token, std::string_view) {
+      if (token >= 0 && seen++ == 0) first = Clock::now();
+      return false;
+    }, &result));
+    rates.push_back(seen > 1 ? (seen - 1) / SecondsSince(first) : 0.0);
+    r->drafted += result.n_drafted;
+    r->accepted += result.n_accepted;
+  }
+  MeanStddev(rates, &r->mean, &r->stddev);
+  return absl::OkStatus();
+}
+
 int Fail(const std::string& what, const absl::Status& s) {
   std::fprintf(stderr, "ember %s: %s: %s\n", kCmd, what.c_str(), std::string(s.message()).c_str());
   return 1;
@@ -216,6 +269,8 @@ int RunBench() {
   // Batched runs label every result with its session count; one session keeps today's output.
   const bool batched = std::any_of(session_counts.begin(), session_counts.end(), [](int32_t s) { return s > 1; });
   const int32_t n_gen = absl::GetFlag(FLAGS_n) < 0 ? 128 : absl::GetFlag(FLAGS_n);
+  const int32_t lookup = absl::GetFlag(FLAGS_lookup);
+  if (lookup < 0 || lookup > kMaxLookup) return UsageError(kCmd, "--lookup takes 1 to 7 draft tokens (0 = off)");
   const int32_t reps = absl::GetFlag(FLAGS_r);
   if (reps < 1) return UsageError(kCmd, "-r must be >= 1");
   const bool json = absl::GetFlag(FLAGS_json);
@@ -280,6 +335,13 @@ int RunBench() {
       kv_bytes = std::max(kv_bytes, s.kv_bytes());
       results.push_back(r);
     }
+    for (const int32_t l : lookup > 0 && n_gen > 0 ? std::vector<int32_t>{0, lookup} : std::vector<int32_t>{}) {
+      TestResult r{l == 0 ? absl::StrCat("gen", n_gen) : absl::StrCat("gen", n_gen, "+lookup", l), t, false};
+      r.lookup = l;
+      absl::Status st = RunLookupGeneration(**model, t, n_gen, l, reps, &r);
+      if (!st.ok()) return Fail(r.name, st);
+      results.push_back(r);
+    }
   }
   // Peak RSS before the bandwidth probe allocates its buffer.
   rusage usage{};
@@ -292,6 +354,7 @@ int RunBench() {
       nlohmann::ordered_json o = {
           {"test", r.name}, {"threads", r.threads}, {"tokens_per_second", r.mean}, {"stddev", r.stddev}};
       if (batched) o["sessions"] = r.sessions;
+      if (r.lookup >= 0) o["lookup"] = r.lookup;
       out.push_back(std::move(o));
     }
     std::printf("%s\n", out.dump().c_str());
@@ -342,9 +405,10 @@ int RunBench() {
     if (bandwidth[ti] < 0) bandwidth[ti] = MeasureReadBandwidth(r.threads, BandwidthBufferBytes(), 5);
     // A batched step reads the weights once for all its sessions' tokens.
     const double roof = r.sessions * bandwidth[ti] / traffic.bytes;
-    std::fprintf(report, "| %s | %d | %s%s | %.2f | %.1f%% | read %.1f GB/s measured |\n", r.name.c_str(),
+    std::fprintf(report, "| %s | %d | %s%s | %.2f | %.1f%% | read %.1f GB/s measured%s |\n", r.name.c_str(),
                  r.threads, sessions_cell(r).c_str(), figure.c_str(), roof, 100 * r.mean / roof,
-                 bandwidth[ti] / 1e9);
+                 bandwidth[ti] / 1e9,
+                 r.lookup > 0 ? absl::StrFormat("; %d drafts, %d confirmed", r.drafted, r.accepted).c_str() : "");
   }
   return 0;
 }

@@ -28,7 +28,7 @@ ABSL_FLAG(uint64_t, seed, 0, "generate: sampler seed; synth: weight seed");
 ABSL_FLAG(bool, ignore_eos, false, "generate: keep going past end-of-generation tokens");
 ABSL_FLAG(std::string, draft, "", "generate: draft model (same vocabulary) for speculative decoding");
 ABSL_FLAG(int32_t, draft_n, 4, "generate: draft tokens per step with --draft (1..7)");
-ABSL_FLAG(int32_t, lookup, 0, "generate: speculative decoding by prompt lookup, up to N draft tokens a step (0 = off, max 7)");
+ABSL_FLAG(int32_t, lookup, 0, "generate: speculative decoding by prompt lookup, up to N draft tokens a step (0 = off, max 7); bench: add the gen<n> and gen<n>+lookup<N> tests");
 ABSL_FLAG(bool, json, false, "machine-readable output");
 ABSL_FLAG(std::string, weights, "", "load-time weight format: q8_0 or q4_0 (default: as stored)");
 ABSL_FLAG(std::string, arch, "", "synth: phi2, llama2-7b, mistral-7b, tiny-phi2, tiny-llama, tiny-mistral");

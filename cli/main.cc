@@ -27,7 +27,7 @@ constexpr char kUsage[] =
     "           [--logits-out FILE] [-t THREADS]\n"
     "  synth    --arch phi2|llama2-7b|mistral-7b|tiny-phi2|tiny-llama|tiny-mistral --vocab TOKENIZER.gguf\n"
     "           -o OUT.gguf [--type Q4_0|Q8_0|Q4_K_M|Q5_K_M|F16|...] [--seed S] [--layers N] [-t THREADS]\n"
-    "  bench    -m MODEL [-p 512[,P..]] [-n 128] [-t 1[,2..]] [--sessions 1[,4..]] [-r 3] [--json]\n"
+    "  bench    -m MODEL [-p 512[,P..]] [-n 128] [-t 1[,2..]] [--sessions 1[,4..]] [--lookup N] [-r 3] [--json]\n"
     "  serve    -m MODEL [--host 127.0.0.1] [--port 8080] [--slots N] [--ctx N] [-t THREADS]\n"
     "           [--api-key KEY | --api-key-file F] [--max-queue N] [--timeout S] [--alias NAME]\n"
     "  grammar-check -m MODEL (--json-schema FILE | --grammar FILE | --json-object) --text-file FILE\n"

@@ -93,6 +93,36 @@ TEST(BenchTest, SessionsAddBatchedDecode) {
   EXPECT_EQ(RunCommand(Bench() + " -m " + model + " --sessions 2,x").exit_code, 2);
 }
 
+// --lookup N: a plain and a prompt-lookup greedy generation per thread count, labelled with
+// "lookup" (0 and N); the other objects keep exactly the plain form.
+TEST(BenchTest, LookupAddsPlainAndSpeculativeGeneration) {
+  const std::string model = TestDataPath("models/stories260K.gguf");
+  auto r = RunCommand(Bench() + " -m " + model + " -p 8 -n 24 -r 1 -t 1 --lookup 3 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(j.is_array()) << r.out;
+  ASSERT_EQ(j.size(), 4u) << r.out;
+  EXPECT_EQ(j[0]["test"], "pp8");
+  EXPECT_EQ(j[1]["test"], "tg24");
+  EXPECT_EQ(j[0].size(), 4u) << j[0];
+  EXPECT_EQ(j[1].size(), 4u) << j[1];
+  EXPECT_EQ(j[2]["test"], "gen24");
+  EXPECT_EQ(j[2]["lookup"], 0);
+  EXPECT_EQ(j[3]["test"], "gen24+lookup3");
+  EXPECT_EQ(j[3]["lookup"], 3);
+  for (size_t i = 2; i < 4; ++i) {
+    EXPECT_EQ(j[i].size(), 5u) << j[i];
+    EXPECT_EQ(j[i]["threads"], 1) << j[i];
+    EXPECT_GT(j[i]["tokens_per_second"].get<double>(), 0.0) << j[i];
+  }
+  // The repeated prompt gives stories260K something to draft from.
+  EXPECT_NE(r.err.find("| gen24+lookup3 | 1 |"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("; 0 drafts"), std::string::npos) << r.err;
+
+  EXPECT_EQ(RunCommand(Bench() + " -m " + model + " --lookup 8").exit_code, 2);
+  EXPECT_EQ(RunCommand(Bench() + " -m " + model + " --lookup -1").exit_code, 2);
+}
+
 TEST(BenchTest, TableShowsRooflines) {
   auto r = RunCommand(Bench() + " -m " + TestDataPath("models/stories260K.gguf") + " -p 8 -n 4 -r 1 -t 1");
   ASSERT_EQ(r.exit_code, 0) << r.err;
