@@ -9,6 +9,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "lib/base/errors.h"
+#include "lib/runtime/logit_order.h"
 
 namespace ember {
 
@@ -181,19 +182,19 @@ int32_t Sampler::Pick(absl::Span<const float> valid, int32_t n_valid, absl::Span
       return candidates_[best].second;
     }
   }
-  // Candidates sorted by logit descending (ties: lower id first), cut to top_k.
-  auto by_logit = [](const std::pair<float, int32_t>& a, const std::pair<float, int32_t>& b) {
-    return a.first > b.first || (a.first == b.first && a.second < b.second);
-  };
+  // Candidates sorted by logit descending (ties: lower id first), cut to top_k, as 64-bit
+  // keys (lib/runtime/logit_order.h says why).
   size_t keep = candidates_.size();
+  sort_keys_.resize(keep);
+  for (size_t i = 0; i < keep; ++i) sort_keys_[i] = LogitSortKey(candidates_[i].first, candidates_[i].second);
   if (params_.top_k > 0 && static_cast<size_t>(params_.top_k) < keep) {
     keep = static_cast<size_t>(params_.top_k);
-    std::partial_sort(candidates_.begin(), candidates_.begin() + static_cast<ptrdiff_t>(keep),
-                      candidates_.end(), by_logit);
+    std::partial_sort(sort_keys_.begin(), sort_keys_.begin() + static_cast<ptrdiff_t>(keep), sort_keys_.end());
   } else {
-    std::sort(candidates_.begin(), candidates_.end(), by_logit);
+    std::sort(sort_keys_.begin(), sort_keys_.end());
   }
   candidates_.resize(keep);
+  for (size_t i = 0; i < keep; ++i) candidates_[i] = LogitSortKeyCandidate(sort_keys_[i]);
 
   // Softmax at the temperature (max-subtracted; the first candidate is the max).
   std::vector<double> probs(keep);

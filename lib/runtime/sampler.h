@@ -98,6 +98,7 @@ class Sampler {
   std::mt19937_64 rng_;
   std::vector<float> scratch_logits_;
   std::vector<std::pair<float, int32_t>> candidates_;
+  std::vector<uint64_t> sort_keys_;  // candidates_ as LogitSortKeys while they are ordered
   absl::flat_hash_map<int32_t, int32_t> picked_;  // token -> times picked this completion
 };
 
