@@ -72,10 +72,10 @@ void FreePages(void* p, size_t bytes);
 // Hints that [begin, begin + n) will be read (a file mapping) or written (pages from
 // AllocatePages) soon, so the OS may map it in one call rather than one fault per page.
 // Advice only: where the OS cannot, the pages fault in as usual.
-void PrefetchForReading(const void* begin, size_t n);
-void PrefetchForWriting(void* begin, size_t n);
+void PopulateForReading(const void* begin, size_t n);
+void PopulateForWriting(void* begin, size_t n);
 
-// Asks for transparent huge pages on [begin, begin + n) of AllocatePages memory (a memory
+// Asks for transparent huge pages on the pages covering [begin, begin + n) (a memory
 // bandwidth probe wants them; the weight loader does not, see anonymous_memory.h). Advice
 // only; a no-op where the OS has no such hint.
 void AdviseHugePages(void* begin, size_t n);
@@ -107,7 +107,7 @@ absl::StatusOr<std::string> WriteTemporaryFileBeside(const std::string& path, st
 // Renames `from` over `to`, replacing `to` if it exists, atomically where the file system
 // allows (POSIX rename; Windows MoveFileEx with MOVEFILE_REPLACE_EXISTING). IoError naming
 // both on failure; `from` is then left in place.
-absl::Status ReplaceFile(const std::string& from, const std::string& to);
+absl::Status RenameReplacing(const std::string& from, const std::string& to);
 
 // Removes a file; errors are ignored (cleanup after a failure).
 void RemoveFileQuietly(const std::string& path);
