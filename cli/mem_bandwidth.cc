@@ -1,7 +1,6 @@
 #include "cli/mem_bandwidth.h"
 
 #include <immintrin.h>
-#include <sys/mman.h>
 
 #include <algorithm>
 #include <atomic>
@@ -11,6 +10,7 @@
 #include <cstring>
 #include <vector>
 
+#include "lib/base/platform.h"
 #include "lib/runtime/thread_pool.h"
 
 namespace ember::cli {
@@ -49,10 +49,11 @@ uint64_t ReadSse2(const uint8_t* p, size_t n) {
 
 double MeasureReadBandwidth(int threads, size_t bytes, int passes) {
   bytes = std::max(kChunk, bytes / kChunk * kChunk);
-  // 2 MiB alignment plus MADV_HUGEPAGE: touching 1 GiB costs 512 faults instead of 262144.
+  // 2 MiB alignment plus huge pages (AdviseHugePages): touching 1 GiB costs 512 faults
+  // instead of 262144.
   auto* buf = static_cast<uint8_t*>(std::aligned_alloc(size_t{2} << 20, bytes));
   if (buf == nullptr) return 0.0;
-  madvise(buf, bytes, MADV_HUGEPAGE);
+  AdviseHugePages(buf, bytes);
   ThreadPool pool(threads);
   const int64_t n_chunks = static_cast<int64_t>(bytes / kChunk);
   // First touch from the threads that will read (pages land on their node).

@@ -7,9 +7,9 @@
 namespace ember {
 
 // Whether the AVX-512 kernels may use AMX-BF16 tiles: the CPU has AMX-TILE and AMX-BF16,
-// the OS enables tile state, Linux granted this process tile data (arch_prctl
-// ARCH_REQ_XCOMP_PERM, asked once, on first call), the active ISA is AVX-512, EMBER_AMX is
-// not 0 and SetAmxAllowed did not forbid it.
+// the OS enables tile state and lets this process use tile data (RequestAmxTileData in
+// lib/base/platform.h: on Linux asked once, on first call), the active ISA is AVX-512,
+// EMBER_AMX is not 0 and SetAmxAllowed did not forbid it.
 bool AmxUsable();
 // Forbids or re-allows AMX (tests compare both paths); cannot enable what AmxUsable lacks.
 void SetAmxAllowed(bool allowed);

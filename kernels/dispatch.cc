@@ -1,55 +1,31 @@
 #include "kernels/dispatch.h"
 
-#include <cpuid.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "lib/base/platform.h"
 
 namespace ember {
 namespace {
 
-uint64_t ReadXcr0() {
-  uint32_t lo, hi;
-  // xgetbv is always encodable; we only execute it after checking OSXSAVE.
-  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-  return (static_cast<uint64_t>(hi) << 32) | lo;
-}
-
 Isa Detect() {
-  unsigned a, b, c, d;
-  if (!__get_cpuid(1, &a, &b, &c, &d)) return Isa::kScalar;
-  const bool osxsave = c & (1u << 27), avx = c & (1u << 28), fma = c & (1u << 12),
-             f16c = c & (1u << 29);
-  if (!(osxsave && avx && fma && f16c)) return Isa::kScalar;
-  const uint64_t xcr0 = ReadXcr0();
-  if ((xcr0 & 0x6) != 0x6) return Isa::kScalar;  // XMM and YMM state
-  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return Isa::kScalar;
-  const bool avx2 = b & (1u << 5), bmi2 = b & (1u << 8);
-  if (!(avx2 && bmi2)) return Isa::kScalar;
-  const bool avx512 = (b & (1u << 16)) && (b & (1u << 17)) && (b & (1u << 30)) &&
-                      (b & (1u << 31)) && (c & (1u << 11));  // F, DQ, BW, VL; VNNI
-  if (avx512 && (xcr0 & 0xE6) == 0xE6) return Isa::kAvx512;  // opmask, ZMM state
+  const CpuFeatures& f = HostCpuFeatures();
+  if (!(f.x86_avx && f.x86_fma && f.x86_f16c && f.x86_os_avx_state)) return Isa::kScalar;
+  if (!(f.x86_avx2 && f.x86_bmi2)) return Isa::kScalar;
+  const bool avx512 = f.x86_avx512f && f.x86_avx512dq && f.x86_avx512bw && f.x86_avx512vl && f.x86_avx512vnni;
+  if (avx512 && f.x86_os_avx512_state) return Isa::kAvx512;
   return Isa::kAvx2;
 }
 
-// AMX-TILE and AMX-BF16 in CPUID, tile state (XCR0 bits 17, 18) enabled by the OS, and
-// Linux's per-process permission for tile data (which the kernel grants on request).
+// AMX-TILE and AMX-BF16 in CPUID, tile state enabled by the OS, and the OS's permission
+// for this process to use tile data (the seam asks for it where it must be asked).
 bool DetectAmx() {
-  unsigned a, b, c, d;
-  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
-  const bool amx_bf16 = d & (1u << 22), amx_tile = d & (1u << 24);
-  if (!amx_tile || !amx_bf16) return false;
-  __get_cpuid(1, &a, &b, &c, &d);
-  if (!(c & (1u << 27))) return false;  // OSXSAVE
-  if ((ReadXcr0() & (3u << 17)) != (3u << 17)) return false;
-  constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
-  return ::syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+  const CpuFeatures& f = HostCpuFeatures();
+  if (!(f.x86_amx_tile && f.x86_amx_bf16 && f.x86_os_amx_state)) return false;
+  return RequestAmxTileData();
 }
 
 std::atomic<bool>& AmxAllowedSlot() {

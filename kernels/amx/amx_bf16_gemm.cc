@@ -30,6 +30,19 @@ namespace {
 #define kB0 6
 #define kB1 7
 
+// Tile loads and stores with a 64-bit stride register. GCC's _tile_loadd/_tile_stored cast
+// the stride to `long`, which is 32 bits where long is (Windows, LLP64), and a 32-bit
+// register is no valid index next to a 64-bit base: the assembler rejects the result.
+#define EMBER_TILE_LOADD(tile, base, stride) EMBER_TILE_LOADD_(tile, base, stride)
+#define EMBER_TILE_LOADD_(tile, base, stride)                                                 \
+  __asm__ volatile("{tileloadd\t(%0,%1,1), %%tmm" #tile "|tileloadd\t%%tmm" #tile ", [%0+%1*1]}" \
+                   ::"r"((const void*)(base)), "r"((int64_t)(stride)))
+#define EMBER_TILE_STORED(tile, base, stride) EMBER_TILE_STORED_(tile, base, stride)
+#define EMBER_TILE_STORED_(tile, base, stride)                                                 \
+  __asm__ volatile("{tilestored\t%%tmm" #tile ", (%0,%1,1)|tilestored\t[%0+%1*1], %%tmm" #tile "}" \
+                   ::"r"((void*)(base)), "r"((int64_t)(stride))                                  \
+                   : "memory")
+
 constexpr int kPanel = 32;  // weight rows per A-tile pair
 // Values per K chunk: the chunk of the activations (n_tokens x 1024 bf16, 512 KiB for 256
 // tokens) stays in L2 while every panel of the thread's rows passes over it; without
@@ -307,27 +320,27 @@ void Bf16Gemm(const WeightMatrix& w, int64_t row_begin, int64_t row_end, const u
           _tile_zero(kC10);
           _tile_zero(kC11);
         } else {
-          _tile_loadd(kC00, c, 64);
-          _tile_loadd(kC01, c + 256, 64);
-          _tile_loadd(kC10, c + 512, 64);
-          _tile_loadd(kC11, c + 768, 64);
+          EMBER_TILE_LOADD(kC00, c, 64);
+          EMBER_TILE_LOADD(kC01, c + 256, 64);
+          EMBER_TILE_LOADD(kC10, c + 512, 64);
+          EMBER_TILE_LOADD(kC11, c + 768, 64);
         }
         const uint16_t* b0 = x_packed + 2 * tt * pairs * 32 + k0 * 16;
         const uint16_t* b1 = b0 + pairs * 32;
         for (int64_t k = 0; k < kc; k += 32) {
-          _tile_loadd(kA0, a + k, kc * 2);
-          _tile_loadd(kA1, a + 16 * kc + k, kc * 2);
-          _tile_loadd(kB0, b0 + k * 16, 64);
-          _tile_loadd(kB1, b1 + k * 16, 64);
+          EMBER_TILE_LOADD(kA0, a + k, kc * 2);
+          EMBER_TILE_LOADD(kA1, a + 16 * kc + k, kc * 2);
+          EMBER_TILE_LOADD(kB0, b0 + k * 16, 64);
+          EMBER_TILE_LOADD(kB1, b1 + k * 16, 64);
           _tile_dpbf16ps(kC00, kA0, kB0);
           _tile_dpbf16ps(kC01, kA0, kB1);
           _tile_dpbf16ps(kC10, kA1, kB0);
           _tile_dpbf16ps(kC11, kA1, kB1);
         }
-        _tile_stored(kC00, c, 64);
-        _tile_stored(kC01, c + 256, 64);
-        _tile_stored(kC10, c + 512, 64);
-        _tile_stored(kC11, c + 768, 64);
+        EMBER_TILE_STORED(kC00, c, 64);
+        EMBER_TILE_STORED(kC01, c + 256, 64);
+        EMBER_TILE_STORED(kC10, c + 512, 64);
+        EMBER_TILE_STORED(kC11, c + 768, 64);
       }
     }
   }

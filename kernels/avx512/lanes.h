@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "kernels/matmul.h"
 #include "kernels/q8_activations.h"
@@ -69,20 +70,26 @@ inline void ForTokenGroups(const WeightMatrix& w, int64_t row_begin, int64_t row
   }
 }
 
-// Grow-only, 64-byte aligned scratch, one per thread (plain malloc: no library templates).
+// Grow-only, 64-byte aligned scratch, one per thread (the aligned operator new, a plain
+// function: no library templates; std::aligned_alloc is missing from Windows' C runtime).
 class AlignedScratch {
  public:
-  ~AlignedScratch() { std::free(data_); }
+  ~AlignedScratch() { Free(); }
   uint8_t* Get(size_t bytes) {
     if (bytes > size_) {
-      std::free(data_);
+      Free();
       size_ = (bytes + 63) / 64 * 64;
-      data_ = static_cast<uint8_t*>(std::aligned_alloc(64, size_));
+      data_ = static_cast<uint8_t*>(::operator new(size_, kAlignment, std::nothrow));
     }
     return data_;
   }
 
  private:
+  static constexpr std::align_val_t kAlignment{64};
+  void Free() {
+    if (data_ != nullptr) ::operator delete(data_, kAlignment);
+    data_ = nullptr;
+  }
   uint8_t* data_ = nullptr;
   size_t size_ = 0;
 };

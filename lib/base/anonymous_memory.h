@@ -13,7 +13,8 @@ namespace ember {
 
 class AnonymousMemory {
  public:
-  // nullptr when the kernel refuses the mapping (the caller reports out-of-memory).
+  // Pages from AllocatePages (lib/base/platform.h; PopulateForWriting there maps them ahead
+  // of the first write). nullptr when the OS refuses (the caller reports out-of-memory).
   static std::unique_ptr<AnonymousMemory> Allocate(size_t bytes);
   ~AnonymousMemory();
   AnonymousMemory(const AnonymousMemory&) = delete;
@@ -27,15 +28,6 @@ class AnonymousMemory {
   uint8_t* data_;
   size_t size_;
 };
-
-// Maps [begin, begin + n) of writable anonymous memory now, in one call, instead of one
-// page fault per 4 KiB as it is first written (MADV_POPULATE_WRITE, Linux 5.14+).
-void PopulateForWriting(void* begin, size_t n);
-
-// Asks the kernel to map [begin, begin + n) of a file mapping now, in one call, instead of
-// one page fault per 4 KiB as it is first read (MADV_POPULATE_READ, Linux 5.14+; older
-// kernels ignore it and the pages fault in as usual).
-void PopulateForReading(const void* begin, size_t n);
 
 }  // namespace ember
 

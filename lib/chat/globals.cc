@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "lib/base/errors.h"
+#include "lib/base/platform.h"
 #include "lib/chat/builtins.h"
 #include "lib/chat/interpreter.h"
 #include "lib/chat/py_text.h"
@@ -90,8 +91,7 @@ absl::StatusOr<Value> StrftimeNow(Interpreter&, CallArgs& a) {
   EMBER_ASSIGN_OR_RETURN(BoundArgs b, BoundArgs::Bind("strftime_now", a, {"format"}));
   if (!b.Get(0) || !b.Get(0)->is_string()) return absl::InvalidArgumentError("strftime_now() needs a format string");
   const std::time_t now = std::time(nullptr);
-  std::tm local{};
-  localtime_r(&now, &local);
+  const std::tm local = LocalTime(now);
   char buf[512];
   const size_t n = std::strftime(buf, sizeof buf, b.Get(0)->str().c_str(), &local);
   return Value::String(std::string(buf, n));

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "lib/base/errors.h"
+#include "lib/base/platform.h"
 
 namespace ember {
 namespace {
@@ -292,10 +293,8 @@ absl::Status GgufWriter::WriteFile(const std::string& path) const {
   FileSink sink(f, tmp);
   absl::Status s = WriteTo(sink);
   if (std::fclose(f) != 0 && s.ok()) s = IoError(absl::StrCat(tmp, ": close failed: ", std::strerror(errno)));
-  if (s.ok() && std::rename(tmp.c_str(), path.c_str()) != 0) {
-    s = IoError(absl::StrCat(path, ": cannot rename from ", tmp, ": ", std::strerror(errno)));
-  }
-  if (!s.ok()) std::remove(tmp.c_str());
+  if (s.ok()) s = RenameReplacing(tmp, path);  // std::rename cannot replace a file on Windows
+  if (!s.ok()) RemoveFileQuietly(tmp);
   return s;
 }
 

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "kernels/row_panels.h"
 #include "lib/base/errors.h"
+#include "lib/base/platform.h"
 #include "lib/model/hf_names.h"
 #include "lib/model/qk_permute.h"
 #include "lib/model/weight_format.h"

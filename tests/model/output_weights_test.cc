@@ -34,7 +34,7 @@ std::string TinyLlamaVariant(const std::string& name, bool with_lm_head, const s
   fs::remove_all(dir);
   fs::create_directories(dir);
   for (const char* f : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"}) {
-    fs::create_symlink(src / f, dir / f);
+    LinkOrCopyFile(src / f, dir / f);
   }
   std::string config = ReadFileBytes((src / "config.json").string());
   const std::string field = "\"tie_word_embeddings\": false";
@@ -45,7 +45,7 @@ std::string TinyLlamaVariant(const std::string& name, bool with_lm_head, const s
   }
   WriteText(dir / "config.json", config);
   if (with_lm_head) {
-    fs::create_symlink(src / "model.safetensors", dir / "model.safetensors");
+    LinkOrCopyFile(src / "model.safetensors", dir / "model.safetensors");
     return dir.string();
   }
   auto file = SafetensorsFile::Open((src / "model.safetensors").string());

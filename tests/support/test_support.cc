@@ -1,6 +1,5 @@
 #include "tests/support/test_support.h"
 
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -72,19 +71,10 @@ std::string WriteTempFile(std::string_view name, std::string_view bytes) {
   return p.string();
 }
 
-CommandResult RunCommand(const std::string& command) {
-  CommandResult r;
-  std::string err_path = WriteTempFile("stderr.txt", "");
-  std::string full = command + " 2>" + err_path;
-  FILE* pipe = ::popen(full.c_str(), "r");
-  if (pipe == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) r.out.append(buf, n);
-  int status = ::pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.err = ReadFileBytes(err_path);
-  return r;
+void LinkOrCopyFile(const std::filesystem::path& from, const std::filesystem::path& to) {
+  std::error_code ec;
+  std::filesystem::create_symlink(from, to, ec);
+  if (ec) std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing);
 }
 
 }  // namespace ember::testing

@@ -3,6 +3,7 @@
 #define EMBER_TESTS_SUPPORT_TEST_SUPPORT_H_
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +31,10 @@ std::vector<nlohmann::json> ReadJsonLines(const std::string& path);
 std::vector<float> ReadF32File(const std::string& path);
 // Writes bytes to a fresh file under the test's temp dir and returns its path.
 std::string WriteTempFile(std::string_view name, std::string_view bytes);
+
+// Makes `to` name the file `from`: a symbolic link where the platform has them (libstdc++
+// has none on Windows), else a copy. Throws std::filesystem::filesystem_error on failure.
+void LinkOrCopyFile(const std::filesystem::path& from, const std::filesystem::path& to);
 
 // Runs a shell command, returns its exit code and captures stdout (and stderr separately).
 struct CommandResult {
