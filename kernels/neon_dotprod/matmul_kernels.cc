@@ -6,6 +6,11 @@
 // add). Float weights have no use for dotprod: the table takes NeonKernels()' float
 // entries. Only called after the CPU check; no library templates or external-linkage
 // inline functions here (kernels/tile_walk.h says why).
+// GCC's first scheduling pass (on by default for AArch64) hoists the loads of a whole
+// unrolled super-block ahead of their use and then spills them: turned off here, the Q4_K /
+// Q5_K / Q6_K decode loops run 15-35% fewer instructions (bench/README.md, ARM64 section).
+// Before every include, so that all functions of this translation unit share the options.
+#pragma GCC optimize("no-schedule-insns")
 #include <arm_neon.h>
 
 #include <cstdint>
