@@ -1,56 +1,35 @@
 #include "kernels/dispatch.h"
 
-#include <cpuid.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "kernels/arch_isa.h"
 
 namespace ember {
 namespace {
 
-uint64_t ReadXcr0() {
-  uint32_t lo, hi;
-  // xgetbv is always encodable; we only execute it after checking OSXSAVE.
-  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-  return (static_cast<uint64_t>(hi) << 32) | lo;
+// Where an ISA sits: its ladder and its height on it. Scalar (height 0) is on every ladder.
+struct LadderStep {
+  int ladder;  // 0 x86-64, 1 aarch64, -1 any (scalar)
+  int height;
+};
+
+LadderStep StepOf(Isa isa) {
+  switch (isa) {
+    case Isa::kScalar: return {-1, 0};
+    case Isa::kAvx2: return {0, 1};
+    case Isa::kAvx512: return {0, 2};
+    case Isa::kNeon: return {1, 1};
+    case Isa::kDotprod: return {1, 2};
+  }
+  return {-1, 0};
 }
 
-Isa Detect() {
-  unsigned a, b, c, d;
-  if (!__get_cpuid(1, &a, &b, &c, &d)) return Isa::kScalar;
-  const bool osxsave = c & (1u << 27), avx = c & (1u << 28), fma = c & (1u << 12),
-             f16c = c & (1u << 29);
-  if (!(osxsave && avx && fma && f16c)) return Isa::kScalar;
-  const uint64_t xcr0 = ReadXcr0();
-  if ((xcr0 & 0x6) != 0x6) return Isa::kScalar;  // XMM and YMM state
-  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return Isa::kScalar;
-  const bool avx2 = b & (1u << 5), bmi2 = b & (1u << 8);
-  if (!(avx2 && bmi2)) return Isa::kScalar;
-  const bool avx512 = (b & (1u << 16)) && (b & (1u << 17)) && (b & (1u << 30)) &&
-                      (b & (1u << 31)) && (c & (1u << 11));  // F, DQ, BW, VL; VNNI
-  if (avx512 && (xcr0 & 0xE6) == 0xE6) return Isa::kAvx512;  // opmask, ZMM state
-  return Isa::kAvx2;
-}
-
-// AMX-TILE and AMX-BF16 in CPUID, tile state (XCR0 bits 17, 18) enabled by the OS, and
-// Linux's per-process permission for tile data (which the kernel grants on request).
-bool DetectAmx() {
-  unsigned a, b, c, d;
-  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
-  const bool amx_bf16 = d & (1u << 22), amx_tile = d & (1u << 24);
-  if (!amx_tile || !amx_bf16) return false;
-  __get_cpuid(1, &a, &b, &c, &d);
-  if (!(c & (1u << 27))) return false;  // OSXSAVE
-  if ((ReadXcr0() & (3u << 17)) != (3u << 17)) return false;
-  constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
-  return ::syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
-}
+// Every ISA, in enum order: within each ladder that is height order.
+constexpr Isa kAllIsas[] = {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kNeon, Isa::kDotprod};
 
 std::atomic<bool>& AmxAllowedSlot() {
   static std::atomic<bool> slot{[] {
@@ -81,48 +60,63 @@ std::string_view IsaName(Isa isa) {
     case Isa::kScalar: return "scalar";
     case Isa::kAvx2: return "avx2";
     case Isa::kAvx512: return "avx512";
+    case Isa::kNeon: return "neon";
+    case Isa::kDotprod: return "dotprod";
   }
   return "?";
 }
 
+bool IsaWithin(Isa isa, Isa best) {
+  const LadderStep s = StepOf(isa), b = StepOf(best);
+  return s.height == 0 || (s.ladder == b.ladder && s.height <= b.height);
+}
+
 Isa IsaFromOverride(const char* value, Isa detected) {
   if (value == nullptr) return detected;
-  Isa wanted = detected;
-  if (std::strcmp(value, "scalar") == 0) wanted = Isa::kScalar;
-  if (std::strcmp(value, "avx2") == 0) wanted = Isa::kAvx2;
-  if (std::strcmp(value, "avx512") == 0) wanted = Isa::kAvx512;
-  return wanted < detected ? wanted : detected;
+  for (const Isa isa : kAllIsas) {
+    if (IsaName(isa) == value) return IsaWithin(isa, detected) ? isa : detected;
+  }
+  return detected;
+}
+
+std::vector<Isa> BuildIsas() {
+  std::vector<Isa> out;
+  for (const Isa isa : kAllIsas) {
+    if (IsaWithin(isa, arch::TopIsa())) out.push_back(isa);
+  }
+  return out;
 }
 
 Isa DetectedIsa() {
-  static const Isa detected = Detect();
+  static const Isa detected = arch::DetectBestIsa();
   return detected;
+}
+
+bool IsaRunnable(Isa isa) { return IsaWithin(isa, DetectedIsa()); }
+
+std::vector<Isa> RunnableIsas() {
+  std::vector<Isa> out;
+  for (const Isa isa : kAllIsas) {
+    if (IsaRunnable(isa)) out.push_back(isa);
+  }
+  return out;
 }
 
 Isa ActiveIsa() { return static_cast<Isa>(ActiveIsaSlot().load(std::memory_order_relaxed)); }
 
 absl::Status SetActiveIsa(Isa isa) {
-  if (isa > DetectedIsa()) {
-    return absl::FailedPreconditionError(absl::StrCat("this CPU cannot run ", IsaName(isa).data(),
-                                                      " kernels (best: ", IsaName(DetectedIsa()).data(), ")"));
+  if (!IsaRunnable(isa)) {
+    return absl::FailedPreconditionError(absl::StrCat("this CPU cannot run ", IsaName(isa).data(), " kernels (best: ",
+                                                      IsaName(DetectedIsa()).data(), ")"));
   }
   ActiveIsaSlot().store(static_cast<int>(isa), std::memory_order_relaxed);
   return absl::OkStatus();
 }
 
-const KernelTable& KernelsFor(Isa isa) {
-  switch (isa) {
-    case Isa::kAvx512: return Avx512Kernels();
-    case Isa::kAvx2: return Avx2Kernels();
-    case Isa::kScalar: break;
-  }
-  return ScalarKernels();
-}
-
 const KernelTable& ActiveKernels() { return KernelsFor(ActiveIsa()); }
 
 bool AmxUsable() {
-  static const bool detected = DetectAmx();
+  static const bool detected = arch::DetectAmxTiles();
   return detected && ActiveIsa() == Isa::kAvx512 && AmxAllowedSlot().load(std::memory_order_relaxed);
 }
 

@@ -110,12 +110,7 @@ Reference ComputeReference(const WeightMatrix& w, const std::vector<float>& x, i
   return ref;
 }
 
-std::vector<Isa> AvailableIsas() {
-  std::vector<Isa> isas = {Isa::kScalar};
-  if (DetectedIsa() >= Isa::kAvx2) isas.push_back(Isa::kAvx2);
-  if (DetectedIsa() >= Isa::kAvx512) isas.push_back(Isa::kAvx512);
-  return isas;
-}
+std::vector<Isa> AvailableIsas() { return RunnableIsas(); }
 
 // Restores the process-wide kernel settings after each test.
 class MatMulTest : public ::testing::Test {
