@@ -53,7 +53,7 @@ struct KernelTable {
 const KernelTable& ScalarKernels();  // kernels/scalar/
 const KernelTable& Avx2Kernels();    // kernels/avx2/
 const KernelTable& Avx512Kernels();  // kernels/avx512/
-// aarch64 (kernels/neon/matmul_kernels.cc): baseline NEON, and NEON with SDOT/UDOT.
+// aarch64: baseline NEON (kernels/neon/), and NEON with SDOT (kernels/neon_dotprod/).
 const KernelTable& NeonKernels();
 const KernelTable& NeonDotprodKernels();
 

@@ -2,13 +2,13 @@
 // machine runs, from the platform seam's CPU features (lib/base/platform.h; on Linux the
 // HWCAP_ASIMD and HWCAP_ASIMDDP bits of getauxval(AT_HWCAP)); each ISA's kernels.
 //
-// The matmul row kernels of neon and dotprod (kernels/neon/matmul_kernels.cc) are wired in
-// KernelsFor; until they are, both ISAs run the scalar row kernels, and everything else
-// (attention, GELU, the Q8 activation quantizer) on NEON. Dot products only change the
-// integer matmuls, so dotprod shares NEON's other kernels.
+// Matmul row kernels: kernels/neon (neon) and kernels/neon_dotprod (dotprod, whose table
+// shares the neon float kernels). Dot products only change the integer matmuls, so dotprod
+// shares NEON's other kernels (attention, GELU, the Q8 activation quantizer).
 #include "kernels/arch_isa.h"
 
 #include "kernels/attention_kernels.h"
+#include "kernels/kernel_table.h"
 #include "kernels/ops.h"
 #include "kernels/q8_quantize_kernels.h"
 #include "lib/base/platform.h"
@@ -31,8 +31,13 @@ bool DetectAmxTiles() { return false; }
 // Each lookup: the ISA's own kernels; anything not on this ladder (never runnable here,
 // SetActiveIsa refuses it) gets the scalar ones.
 
-// To wire: kDotprod -> NeonDotprodKernels(), kNeon -> NeonKernels() (kernel_table.h).
-const KernelTable& KernelsFor(Isa) { return ScalarKernels(); }
+const KernelTable& KernelsFor(Isa isa) {
+  switch (isa) {
+    case Isa::kDotprod: return NeonDotprodKernels();
+    case Isa::kNeon: return NeonKernels();
+    default: return ScalarKernels();
+  }
+}
 
 const AttentionKernelTable& AttentionKernelsFor(Isa isa) {
   switch (isa) {
