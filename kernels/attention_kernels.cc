@@ -2,14 +2,7 @@
 
 namespace ember {
 
-const AttentionKernelTable& ActiveAttentionKernels() {
-  switch (ActiveIsa()) {
-    case Isa::kAvx512: return Avx512AttentionKernels();
-    case Isa::kAvx2: return Avx2AttentionKernels();
-    case Isa::kScalar: break;
-  }
-  return ScalarAttentionKernels();
-}
+const AttentionKernelTable& ActiveAttentionKernels() { return AttentionKernelsFor(ActiveIsa()); }
 
 const KvRowKernels& KvRowKernelsFor(const AttentionKernelTable& table, DType type) {
   switch (type) {

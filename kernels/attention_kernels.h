@@ -43,6 +43,12 @@ struct AttentionKernelTable {
 const AttentionKernelTable& ScalarAttentionKernels();  // kernels/scalar/attention_kernels.cc
 const AttentionKernelTable& Avx2AttentionKernels();    // kernels/avx2/attention_kernels.cc
 const AttentionKernelTable& Avx512AttentionKernels();  // kernels/avx512/attention_kernels.cc
+const AttentionKernelTable& NeonAttentionKernels();    // kernels/neon/attention_kernels.cc
+
+// The table of `isa` (dotprod: the NEON one; attention has no integer dot products).
+// Precondition: IsaRunnable(isa). Defined with the architecture's ISA check
+// (kernels/arch_isa.h).
+const AttentionKernelTable& AttentionKernelsFor(Isa isa);
 
 // The table of ActiveIsa() (so EMBER_ISA / SetActiveIsa cover attention too).
 const AttentionKernelTable& ActiveAttentionKernels();

@@ -6,27 +6,30 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "lib/base/platform.h"
+#include "kernels/arch_isa.h"
 
 namespace ember {
 namespace {
 
-Isa Detect() {
-  const CpuFeatures& f = HostCpuFeatures();
-  if (!(f.x86_avx && f.x86_fma && f.x86_f16c && f.x86_os_avx_state)) return Isa::kScalar;
-  if (!(f.x86_avx2 && f.x86_bmi2)) return Isa::kScalar;
-  const bool avx512 = f.x86_avx512f && f.x86_avx512dq && f.x86_avx512bw && f.x86_avx512vl && f.x86_avx512vnni;
-  if (avx512 && f.x86_os_avx512_state) return Isa::kAvx512;
-  return Isa::kAvx2;
+// Where an ISA sits: its ladder and its height on it. Scalar (height 0) is on every ladder.
+struct LadderStep {
+  int ladder;  // 0 x86-64, 1 aarch64, -1 any (scalar)
+  int height;
+};
+
+LadderStep StepOf(Isa isa) {
+  switch (isa) {
+    case Isa::kScalar: return {-1, 0};
+    case Isa::kAvx2: return {0, 1};
+    case Isa::kAvx512: return {0, 2};
+    case Isa::kNeon: return {1, 1};
+    case Isa::kDotprod: return {1, 2};
+  }
+  return {-1, 0};
 }
 
-// AMX-TILE and AMX-BF16 in CPUID, tile state enabled by the OS, and the OS's permission
-// for this process to use tile data (the seam asks for it where it must be asked).
-bool DetectAmx() {
-  const CpuFeatures& f = HostCpuFeatures();
-  if (!(f.x86_amx_tile && f.x86_amx_bf16 && f.x86_os_amx_state)) return false;
-  return RequestAmxTileData();
-}
+// Every ISA, in enum order: within each ladder that is height order.
+constexpr Isa kAllIsas[] = {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kNeon, Isa::kDotprod};
 
 std::atomic<bool>& AmxAllowedSlot() {
   static std::atomic<bool> slot{[] {
@@ -57,48 +60,63 @@ std::string_view IsaName(Isa isa) {
     case Isa::kScalar: return "scalar";
     case Isa::kAvx2: return "avx2";
     case Isa::kAvx512: return "avx512";
+    case Isa::kNeon: return "neon";
+    case Isa::kDotprod: return "dotprod";
   }
   return "?";
 }
 
+bool IsaWithin(Isa isa, Isa best) {
+  const LadderStep s = StepOf(isa), b = StepOf(best);
+  return s.height == 0 || (s.ladder == b.ladder && s.height <= b.height);
+}
+
 Isa IsaFromOverride(const char* value, Isa detected) {
   if (value == nullptr) return detected;
-  Isa wanted = detected;
-  if (std::strcmp(value, "scalar") == 0) wanted = Isa::kScalar;
-  if (std::strcmp(value, "avx2") == 0) wanted = Isa::kAvx2;
-  if (std::strcmp(value, "avx512") == 0) wanted = Isa::kAvx512;
-  return wanted < detected ? wanted : detected;
+  for (const Isa isa : kAllIsas) {
+    if (IsaName(isa) == value) return IsaWithin(isa, detected) ? isa : detected;
+  }
+  return detected;
+}
+
+std::vector<Isa> BuildIsas() {
+  std::vector<Isa> out;
+  for (const Isa isa : kAllIsas) {
+    if (IsaWithin(isa, arch::TopIsa())) out.push_back(isa);
+  }
+  return out;
 }
 
 Isa DetectedIsa() {
-  static const Isa detected = Detect();
+  static const Isa detected = arch::DetectBestIsa();
   return detected;
+}
+
+bool IsaRunnable(Isa isa) { return IsaWithin(isa, DetectedIsa()); }
+
+std::vector<Isa> RunnableIsas() {
+  std::vector<Isa> out;
+  for (const Isa isa : kAllIsas) {
+    if (IsaRunnable(isa)) out.push_back(isa);
+  }
+  return out;
 }
 
 Isa ActiveIsa() { return static_cast<Isa>(ActiveIsaSlot().load(std::memory_order_relaxed)); }
 
 absl::Status SetActiveIsa(Isa isa) {
-  if (isa > DetectedIsa()) {
-    return absl::FailedPreconditionError(absl::StrCat("this CPU cannot run ", IsaName(isa).data(),
-                                                      " kernels (best: ", IsaName(DetectedIsa()).data(), ")"));
+  if (!IsaRunnable(isa)) {
+    return absl::FailedPreconditionError(absl::StrCat("this CPU cannot run ", IsaName(isa).data(), " kernels (best: ",
+                                                      IsaName(DetectedIsa()).data(), ")"));
   }
   ActiveIsaSlot().store(static_cast<int>(isa), std::memory_order_relaxed);
   return absl::OkStatus();
 }
 
-const KernelTable& KernelsFor(Isa isa) {
-  switch (isa) {
-    case Isa::kAvx512: return Avx512Kernels();
-    case Isa::kAvx2: return Avx2Kernels();
-    case Isa::kScalar: break;
-  }
-  return ScalarKernels();
-}
-
 const KernelTable& ActiveKernels() { return KernelsFor(ActiveIsa()); }
 
 bool AmxUsable() {
-  static const bool detected = DetectAmx();
+  static const bool detected = arch::DetectAmxTiles();
   return detected && ActiveIsa() == Isa::kAvx512 && AmxAllowedSlot().load(std::memory_order_relaxed);
 }
 

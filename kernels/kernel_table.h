@@ -53,6 +53,9 @@ struct KernelTable {
 const KernelTable& ScalarKernels();  // kernels/scalar/
 const KernelTable& Avx2Kernels();    // kernels/avx2/
 const KernelTable& Avx512Kernels();  // kernels/avx512/
+// aarch64: baseline NEON (kernels/neon/), and NEON with SDOT (kernels/neon_dotprod/).
+const KernelTable& NeonKernels();
+const KernelTable& NeonDotprodKernels();
 
 }  // namespace ember
 

@@ -7,30 +7,15 @@
 #include <algorithm>
 #include <vector>
 
-#include "kernels/amx/amx_bf16_gemm.h"
 #include "kernels/dispatch.h"
 #include "kernels/q8_activation_buffer.h"
 #include "kernels/row_panels.h"
+#include "kernels/row_units.h"
 #include "kernels/scalar/decode_row.h"
+#include "kernels/tile_prefill.h"
 
 namespace ember {
 namespace {
-
-// Prefill batches at least this large use AMX tiles when the machine has them: the kernel
-// dequantizes each weight panel to bf16 once per call; below ~192 tokens that costs more
-// than the tiles save (matmul_bench Q4_0 n64: 0.7x of the VNNI kernel; n512: 1.66x).
-constexpr int64_t kAmxMinTokens = 192;
-
-// Threads get whole 16-row units: 64 bytes of each output row, so no two threads write
-// the same cache line of y.
-constexpr int64_t kRowUnit = 16;
-
-void ForRowUnits(int64_t rows, Parallel& par, absl::FunctionRef<void(int64_t, int64_t)> fn) {
-  const int64_t units = (rows + kRowUnit - 1) / kRowUnit;
-  par.For(units, [&](int64_t u_begin, int64_t u_end) {
-    fn(u_begin * kRowUnit, std::min(rows, u_end * kRowUnit));
-  });
-}
 
 const QuantKernel* QuantKernelFor(const KernelTable& k, const WeightMatrix& w) {
   if (w.layout == WeightLayout::kRowPanels16) {
@@ -111,16 +96,8 @@ void MatMulImpl(const WeightMatrix& w, const float* x, int64_t n_tokens, float* 
     return;
   }
   // Exact numerics above are row-exact as they are (dequantize, then the float kernel).
-  if (!row_exact && n_tokens >= kAmxMinTokens && amx::Bf16GemmSupports(w) && AmxUsable()) {
-    // Prefill on AMX: bf16 tiles (kernels/amx/amx_bf16_gemm.h says why not int8 ones).
-    thread_local std::vector<uint8_t> storage;
-    const size_t bytes = static_cast<size_t>(amx::Bf16ActivationBytes(n_tokens, w.cols));
-    if (storage.size() < bytes + 64) storage.resize(bytes + 64);
-    auto* packed = reinterpret_cast<uint16_t*>(storage.data() + (64 - reinterpret_cast<uintptr_t>(storage.data()) % 64) % 64);
-    amx::PackActivationsBf16(x, n_tokens, w.cols, packed);
-    ForRowUnits(w.rows, par, [&](int64_t b, int64_t e) { amx::Bf16Gemm(w, b, e, packed, n_tokens, y, w.rows); });
-    return;
-  }
+  // Prefill on the tile unit where there is one (x86-64: AMX, kernels/tile_prefill.h).
+  if (!row_exact && TilePrefill(w, x, n_tokens, y, par)) return;
   thread_local Q8ActivationBuffer xq;
   xq.Quantize(x, n_tokens, w.cols, q->weight_offset, n_tokens > 1 ? par : SerialParallel());
   const Q8ActivationsView& view = xq.view();

@@ -76,14 +76,7 @@ void SwiGlu(float* gate, const float* up, int64_t n) {
   }
 }
 
-void GeluNew(float* x, int64_t n) {
-  switch (ActiveIsa()) {
-    case Isa::kAvx512: return GeluNewAvx512(x, n);
-    case Isa::kAvx2: return GeluNewAvx2(x, n);
-    case Isa::kScalar: break;
-  }
-  GeluNewScalar(x, n);
-}
+void GeluNew(float* x, int64_t n) { GeluNewFor(ActiveIsa())(x, n); }
 
 void GeluNewScalar(float* x, int64_t n) {
   constexpr float kSqrt2OverPi = 0.7978845608028654f;

@@ -8,6 +8,8 @@
 
 namespace ember {
 
+enum class Isa;  // kernels/dispatch.h (not included: the ISA translation units include this)
+
 float Dot(const float* a, const float* b, int64_t n);
 // y[i] += a * x[i]
 void Axpy(float a, const float* x, float* y, int64_t n);
@@ -39,6 +41,11 @@ void GeluNew(float* x, int64_t n);
 void GeluNewScalar(float* x, int64_t n);
 void GeluNewAvx2(float* x, int64_t n);    // kernels/avx2/gelu_kernels.cc
 void GeluNewAvx512(float* x, int64_t n);  // kernels/avx512/gelu_kernels.cc
+void GeluNewNeon(float* x, int64_t n);    // kernels/neon/gelu_kernels.cc
+using GeluNewFn = void (*)(float* x, int64_t n);
+// The twin of `isa` (dotprod: the NEON one). Precondition: IsaRunnable(isa). Defined with the
+// architecture's ISA check (kernels/arch_isa.h).
+GeluNewFn GeluNewFor(Isa isa);
 
 // Rotary position embedding tables for one position: for i in [0, n_rot/2),
 // angle = pos * theta^(-2i/n_rot), cos_out[i] = cos(angle), sin_out[i] = sin(angle).

@@ -58,12 +58,7 @@ void Q8ActivationBuffer::Quantize(const float* x, int64_t n_tokens, int64_t cols
   d8_.resize(n * nb * 8);
   bias8_.resize(n * nb * 8);
   bias1_.resize(n * nb);
-  QuantizeQ8RowFn row = QuantizeQ8RowScalar;
-  switch (ActiveIsa()) {
-    case Isa::kAvx512: row = QuantizeQ8RowAvx512; break;
-    case Isa::kAvx2: row = QuantizeQ8RowAvx2; break;
-    case Isa::kScalar: break;
-  }
+  const QuantizeQ8RowFn row = QuantizeQ8RowFor(ActiveIsa());
   par.For(n_tokens, [&](int64_t t_begin, int64_t t_end) {
     for (int64_t t = t_begin; t < t_end; ++t) {
       const Q8RowOut out{q_.data() + t * cols,      d_.data() + t * nb,      dsum_.data() + t * nb,

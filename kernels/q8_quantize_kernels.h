@@ -10,6 +10,8 @@
 
 namespace ember {
 
+enum class Isa;  // kernels/dispatch.h
+
 // Where a row's blocks go: each pointer is the view's array at that token.
 struct Q8RowOut {
   int8_t* q;       // [32 * n_blocks]
@@ -26,6 +28,10 @@ using QuantizeQ8RowFn = void (*)(const float* x, int64_t n_blocks, int weight_of
 void QuantizeQ8RowScalar(const float* x, int64_t n_blocks, int weight_offset, const Q8RowOut& out);
 void QuantizeQ8RowAvx2(const float* x, int64_t n_blocks, int weight_offset, const Q8RowOut& out);
 void QuantizeQ8RowAvx512(const float* x, int64_t n_blocks, int weight_offset, const Q8RowOut& out);
+void QuantizeQ8RowNeon(const float* x, int64_t n_blocks, int weight_offset, const Q8RowOut& out);
+// The twin of `isa` (dotprod: the NEON one). Precondition: IsaRunnable(isa). Defined with the
+// architecture's ISA check (kernels/arch_isa.h).
+QuantizeQ8RowFn QuantizeQ8RowFor(Isa isa);
 
 }  // namespace ember
 

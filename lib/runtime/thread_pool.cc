@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "lib/base/cpu_relax.h"
+
 namespace ember {
 namespace {
 
@@ -10,8 +12,6 @@ constexpr int kSpinIterations = 4000;
 constexpr uint64_t kFieldMask = (uint64_t{1} << 20) - 1;
 
 thread_local bool tl_inside_chunk = false;
-
-inline void CpuRelax() { __builtin_ia32_pause(); }
 
 inline uint64_t ChunkCount(uint64_t claim) { return (claim >> 20) & kFieldMask; }
 inline uint64_t NextChunk(uint64_t claim) { return claim & kFieldMask; }

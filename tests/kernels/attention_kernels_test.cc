@@ -20,16 +20,14 @@ const DType kTypes[] = {DType::kF32, DType::kF16, DType::kBF16};
 const int kDims[] = {1, 7, 8, 15, 16, 17, 33, 64, 80, 100, 128, 136, 200, 256};
 const int64_t kRowCounts[] = {1, 2, 3, 7, 8, 9, 17, 33};
 
+// Every ISA this machine runs but scalar (whose table is the reference).
 std::vector<Isa> SimdIsas() {
-  std::vector<Isa> out;
-  if (DetectedIsa() >= Isa::kAvx2) out.push_back(Isa::kAvx2);
-  if (DetectedIsa() >= Isa::kAvx512) out.push_back(Isa::kAvx512);
+  std::vector<Isa> out = RunnableIsas();
+  out.erase(out.begin());
   return out;
 }
 
-const AttentionKernelTable& TableFor(Isa isa) {
-  return isa == Isa::kAvx512 ? Avx512AttentionKernels() : Avx2AttentionKernels();
-}
+const AttentionKernelTable& TableFor(Isa isa) { return AttentionKernelsFor(isa); }
 
 std::vector<float> RandomFloats(int64_t n, std::mt19937& rng, float scale = 1.0f) {
   std::uniform_real_distribution<float> dist(-scale, scale);
@@ -103,8 +101,8 @@ TEST(AttentionKernelsTest, FourQueryKernelsEqualFourSingleCalls) {
       }
     }
   }
-  if (DetectedIsa() >= Isa::kAvx512) {
-    EXPECT_GT(checked, 0) << "the AVX-512 table has four-query kernels";
+  if (IsaRunnable(Isa::kAvx512) || IsaRunnable(Isa::kNeon)) {
+    EXPECT_GT(checked, 0) << "the AVX-512 and NEON tables have four-query kernels";
   }
 }
 
@@ -142,9 +140,8 @@ TEST(AttentionKernelsTest, StoreRoundsExactlyAsFp16H) {
                             1.000732421875f, 3.0f / 7.0f};
   src.insert(src.begin(), std::begin(specials), std::end(specials));
   for (int i = 0; i < 200; ++i) src.push_back(RandomFloats(1, rng, 1e-4f)[0]);  // subnormal halves
-  for (const Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
-    if (isa > DetectedIsa()) continue;
-    const AttentionKernelTable& t = isa == Isa::kScalar ? ScalarAttentionKernels() : TableFor(isa);
+  for (const Isa isa : RunnableIsas()) {
+    const AttentionKernelTable& t = TableFor(isa);
     for (const int64_t n : {int64_t{1}, int64_t{15}, static_cast<int64_t>(src.size())}) {
       std::vector<uint16_t> h(n + 1, 0xABCD), b(n + 1, 0xABCD);
       std::vector<float> f(n + 1, 42.0f);
@@ -167,9 +164,8 @@ TEST(AttentionKernelsTest, StoreRoundsExactlyAsFp16H) {
 
 TEST(AttentionKernelsTest, ExpSumIsAccurate) {
   std::mt19937 rng(4);
-  for (const Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
-    if (isa > DetectedIsa()) continue;
-    const AttentionKernelTable& t = isa == Isa::kScalar ? ScalarAttentionKernels() : TableFor(isa);
+  for (const Isa isa : RunnableIsas()) {
+    const AttentionKernelTable& t = TableFor(isa);
     for (const int64_t n : {int64_t{1}, int64_t{5}, int64_t{16}, int64_t{37}, int64_t{128}}) {
       std::vector<float> x = RandomFloats(n, rng, 30.0f);
       x[0] = -200.0f;  // underflows to 0

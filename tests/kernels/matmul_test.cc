@@ -110,12 +110,7 @@ Reference ComputeReference(const WeightMatrix& w, const std::vector<float>& x, i
   return ref;
 }
 
-std::vector<Isa> AvailableIsas() {
-  std::vector<Isa> isas = {Isa::kScalar};
-  if (DetectedIsa() >= Isa::kAvx2) isas.push_back(Isa::kAvx2);
-  if (DetectedIsa() >= Isa::kAvx512) isas.push_back(Isa::kAvx512);
-  return isas;
-}
+std::vector<Isa> AvailableIsas() { return RunnableIsas(); }
 
 // Restores the process-wide kernel settings after each test.
 class MatMulTest : public ::testing::Test {
@@ -263,6 +258,51 @@ TEST_F(MatMulTest, Int8KQuantsAllIsas) {
 
 TEST_F(MatMulTest, ExactNumericsAllIsas) {
   for (DType type : kQuantTypes) CheckAllShapes(type, QuantNumerics::kExact, {256});
+}
+
+// Saturated codes: every byte of the blocks but their fp16 scales set to 0x00, 0x7F, 0x80 or
+// 0xFF (so the K-quant 6-bit scales and Q6_K's int8 scales too), against activations of one
+// sign and magnitude (every |q_x| = 127): the largest integer sums any kernel's narrow
+// stages must hold (the NEON kernels keep two or four int8 products per int16 lane).
+TEST_F(MatMulTest, ExtremeCodesAllIsas) {
+  std::mt19937 rng(99);
+  SetQuantNumerics(QuantNumerics::kInt8);
+  for (DType type : kQuantTypes) {
+    const int64_t rows = 5, cols = Traits(type).block_elems == 256 ? 512 : 96;
+    const int64_t block_bytes = Traits(type).block_bytes;
+    for (const uint8_t fill : {uint8_t{0x00}, uint8_t{0x7F}, uint8_t{0x80}, uint8_t{0xFF}}) {
+      // All-zero Q8_0 weights are no extreme, and their exact 0 has no magnitude to bound the
+      // rounding of the offset kernels' per-lane terms (o * q_x), which need not cancel.
+      if (type == DType::kQ8_0 && fill == 0x00) continue;
+      auto data = RandomWeights(type, rows, cols, rng);
+      for (size_t i = 0; i < data.size(); ++i) {
+        const int64_t in_block = static_cast<int64_t>(i) % block_bytes;
+        const bool fp16_field = type == DType::kQ6_K ? in_block >= 208
+                                : (type == DType::kQ4_K || type == DType::kQ5_K) ? in_block < 4
+                                                                                  : in_block < 2;
+        if (!fp16_field) data[i] = fill;
+      }
+      const WeightMatrix w{type, rows, cols, data.data(), RowBytes(type, cols)};
+      for (const float sign : {1.0f, -1.0f}) {
+        const int64_t n_tokens = 3;
+        const std::vector<float> x(static_cast<size_t>(n_tokens * cols), sign * 0.75f);
+        const Reference ref = ComputeReference(w, x, n_tokens, /*quantize_x=*/true);
+        std::vector<float> y_scalar;
+        for (Isa isa : AvailableIsas()) {
+          ASSERT_TRUE(SetActiveIsa(isa).ok());
+          std::vector<float> y(static_cast<size_t>(n_tokens * rows), NAN);
+          MatMul(w, x.data(), n_tokens, y.data(), SerialParallel());
+          if (isa == Isa::kScalar) y_scalar = y;
+          for (size_t i = 0; i < y.size(); ++i) {
+            const double tol = kRelTol * ref.magnitude[i] + 1e-30;
+            ASSERT_NEAR(y[i], ref.y[i], tol) << Traits(type).name << " " << IsaName(isa) << " fill " << +fill
+                                             << " sign " << sign << " i " << i;
+            ASSERT_NEAR(y[i], y_scalar[i], tol) << Traits(type).name << " " << IsaName(isa) << " vs scalar";
+          }
+        }
+      }
+    }
+  }
 }
 
 // Activation quantization rounds half to even (as std::nearbyint), ties included.

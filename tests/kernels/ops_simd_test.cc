@@ -21,10 +21,10 @@ namespace {
 
 constexpr float kEps = std::numeric_limits<float>::epsilon();
 
+// Every ISA this machine runs but scalar (whose twins are the reference).
 std::vector<Isa> SimdIsas() {
-  std::vector<Isa> out;
-  if (DetectedIsa() >= Isa::kAvx2) out.push_back(Isa::kAvx2);
-  if (DetectedIsa() >= Isa::kAvx512) out.push_back(Isa::kAvx512);
+  std::vector<Isa> out = RunnableIsas();
+  out.erase(out.begin());
   return out;
 }
 
@@ -85,7 +85,7 @@ TEST(GeluNewSimdTest, MatchesScalarAndReferenceOnEveryIsa) {
       }
       // GeluNew must have run the twin of `isa` (which differs from the scalar twin's bits).
       std::vector<float> twin = x;
-      (isa == Isa::kAvx512 ? GeluNewAvx512 : GeluNewAvx2)(twin.data(), n);
+      GeluNewFor(isa)(twin.data(), n);
       ASSERT_TRUE(n == 0 || std::memcmp(twin.data(), simd.data(), x.size() * sizeof(float)) == 0) << IsaName(isa);
       for (int64_t i = 0; i < n; ++i) {
         const float v = x[i], y = simd[i];
@@ -201,9 +201,6 @@ TEST(Q8QuantizeSimdTest, BitIdenticalToScalarOnEveryIsa) {
 // Every row twin on its own, on a tiny-scale sweep: the fp16 rounding of amax / 127 through
 // the subnormal range, its overflow to infinity, and products that land exactly halfway.
 TEST(Q8QuantizeSimdTest, RowTwinsAgreeAcrossScaleRanges) {
-  std::vector<QuantizeQ8RowFn> twins;
-  if (DetectedIsa() >= Isa::kAvx2) twins.push_back(QuantizeQ8RowAvx2);
-  if (DetectedIsa() >= Isa::kAvx512) twins.push_back(QuantizeQ8RowAvx512);
   constexpr int64_t kBlocks = 400;
   std::vector<float> x(32 * kBlocks);
   std::mt19937 rng(3);
@@ -225,10 +222,9 @@ TEST(Q8QuantizeSimdTest, RowTwinsAgreeAcrossScaleRanges) {
   Out want;
   QuantizeQ8RowScalar(x.data(), kBlocks, 8, want.Row());
   EXPECT_TRUE(std::isinf(want.d[kBlocks - 1]));  // the sweep does reach fp16 overflow
-  for (QuantizeQ8RowFn twin : twins) {
-    const Isa isa = twin == QuantizeQ8RowAvx512 ? Isa::kAvx512 : Isa::kAvx2;
+  for (const Isa isa : SimdIsas()) {
     Out got;
-    twin(x.data(), kBlocks, 8, got.Row());
+    QuantizeQ8RowFor(isa)(x.data(), kBlocks, 8, got.Row());
     ExpectSameBits(want.q.data(), got.q.data(), 32 * kBlocks, "q", isa);
     ExpectSameBits(want.d.data(), got.d.data(), kBlocks, "d", isa);
     ExpectSameBits(want.dsum.data(), got.dsum.data(), kBlocks, "dsum", isa);

@@ -114,8 +114,7 @@ TEST(AttentionTest, MatchesDoublePrecisionSoftmax) {
       std::vector<float> q(static_cast<size_t>(f.n_tokens * q_dim));
       for (float& x : q) x = dist(rng);
       const std::vector<double> want = Reference(f, q, c);
-      for (const Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
-        if (isa > DetectedIsa()) continue;
+      for (const Isa isa : RunnableIsas()) {
         ASSERT_TRUE(SetActiveIsa(isa).ok());
         std::vector<float> serial(q.size()), threaded(q.size(), -1.0f);
         CausalAttention(q.data(), f.n_tokens, f.pos, c.rows, 0, f.shape, serial.data(), SerialParallel());

@@ -99,11 +99,7 @@ class ScopedKernels {
 };
 
 std::vector<Isa> AvailableIsas() {
-  std::vector<Isa> isas;
-  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
-    if (isa <= DetectedIsa()) isas.push_back(isa);
-  }
-  return isas;
+  return RunnableIsas();
 }
 
 std::unique_ptr<Session> MustCreate(const Model& model, const SessionOptions& options) {

@@ -153,8 +153,7 @@ class SpeculationTest : public ::testing::TestWithParam<ModelCase> {};
 TEST_P(SpeculationTest, OutputIsPlainDecodingsOnEveryIsa) {
   absl::StatusOr<std::unique_ptr<Model>> model = Model::Load(TestDataPath("models/" + GetParam().file), {});
   ASSERT_TRUE(model.ok()) << model.status();
-  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
-    if (isa > DetectedIsa()) continue;
+  for (Isa isa : RunnableIsas()) {
     // Every ISA for stories260K; the tiny models on the best one only (the suite's time under
     // the sanitizers: row exactness per ISA is batch_eval_test's and matmul_test's job).
     if (!GetParam().words && isa != DetectedIsa()) continue;

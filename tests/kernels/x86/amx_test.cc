@@ -56,7 +56,7 @@ struct Aligned {
 class AmxBf16Test : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (DetectedIsa() < Isa::kAvx512) GTEST_SKIP() << "no AVX-512";
+    if (!IsaRunnable(Isa::kAvx512)) GTEST_SKIP() << "no AVX-512";
     ASSERT_TRUE(SetActiveIsa(Isa::kAvx512).ok());
     if (!AmxUsable()) GTEST_SKIP() << "this CPU / OS / process cannot use AMX";
   }
