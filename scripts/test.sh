@@ -16,14 +16,17 @@
 #      the checkout); ember.dll's export table checked against lib/api/ember.map; the
 #      library's GoogleTest suites and the C examples run under Wine. Skipped, saying so,
 #      where Wine or MinGW-w64 is missing (scripts/setup.sh installs both).
-# Stages can be chosen with STAGES="release asan tsan fuzz fresh windows". Each stage prints
-# its time. Designed to fit in ~45 minutes on a 2-core machine.
+#   7. arm64: the aarch64 cross build (cmake/toolchains/aarch64-linux-gnu.cmake) of the kernel
+#      tests and the golden / reference-case tests, run under qemu-aarch64 on every ARM ISA
+#      path (scalar, neon, dotprod; detected on two emulated CPUs, and forced by EMBER_ISA).
+# Stages can be chosen with STAGES="release asan tsan fuzz windows arm64 fresh". Each stage
+# prints its time. Designed to fit in ~45 minutes on a 2-core machine.
 # Every configuration passes all the options it depends on, so trees configured earlier
 # with other options (e.g. by demo.sh) are reconfigured, never silently reused.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-stages="${STAGES:-release asan tsan fuzz windows fresh}"
+stages="${STAGES:-release asan tsan fuzz windows arm64 fresh}"
 jobs="${JOBS:-$(nproc)}"
 passed=0
 failed=0
@@ -122,6 +125,44 @@ for s in $stages; do
         passed=$((passed + 1))
       else
         failed=$((failed + 1)); failed_stages+=(fuzz)
+      fi
+      ;;
+    arm64)
+      stage arm64
+      # Only the targets run here (build-arm64 is a cross tree: its other tests would need
+      # qemu for host tools too). Runs, each through ctest's CMAKE_CROSSCOMPILING_EMULATOR:
+      #   1. qemu's default CPU ("max": NEON and the dot product): every kernels and model
+      #      test built; the kernel tests and isa_golden_test walk scalar, neon and dotprod
+      #      themselves, golden_test runs the detected path (dotprod).
+      #   2. QEMU_CPU=cortex-a53 (ARMv8.0-A, no dot product): detection must say neon; the
+      #      dispatch, kernel-twin and golden tests on that path.
+      # Not repeated here: golden_test forced to scalar or neon with EMBER_ISA on the default
+      # CPU (isa_golden_test in 1 walks every ARM path, and 2 runs golden_test on neon): each
+      # golden_test run costs ~2.5 min under qemu on the 2-core machine.
+      arm64_targets="dispatch_test attention_kernels_test ops_simd_test matmul_test blocks_test golden_test isa_golden_test attention_test ops_test"
+      arm64_dir="$root/build-arm64"
+      # A cross tree of its own; ccache (where installed) keeps repeated runs to the changes.
+      arm64_launcher=()
+      if command -v ccache >/dev/null; then
+        arm64_launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+      fi
+      if ! command -v qemu-aarch64 >/dev/null || ! command -v aarch64-linux-gnu-g++ >/dev/null; then
+        echo "arm64: qemu-aarch64 or aarch64-linux-gnu-g++ is missing (scripts/setup.sh installs them)"
+        failed=$((failed + 1)); failed_stages+=("arm64-tools")
+      elif BUILD_DIR="$arm64_dir" JOBS="$jobs" TARGETS="$arm64_targets" "$root/scripts/build.sh" \
+             -DCMAKE_TOOLCHAIN_FILE="$root/cmake/toolchains/aarch64-linux-gnu.cmake" "${common_opts[@]}" \
+             "${arm64_launcher[@]}" \
+             -DEMBER_BUILD_TESTS=ON -DEMBER_BUILD_BENCH=OFF; then
+        if ! configure_only; then
+          kernel_tests='^(DispatchTest|AttentionKernelsTest|GeluNewSimdTest|Q8QuantizeSimdTest|MatMulTest)\.'
+          golden_tests='^AllModels/GoldenTest\.'
+          EMBER_TEST_EXPECT_DETECTED_ISA=dotprod run_ctest "$arm64_dir" -L '^(kernels|model)$' \
+            || failed_stages+=("arm64-max")
+          QEMU_CPU=cortex-a53 EMBER_TEST_EXPECT_DETECTED_ISA=neon \
+            run_ctest "$arm64_dir" -R "$kernel_tests|$golden_tests" || failed_stages+=("arm64-cortex-a53")
+        fi
+      else
+        failed=$((failed + 1)); failed_stages+=("arm64-build")
       fi
       ;;
     fresh)

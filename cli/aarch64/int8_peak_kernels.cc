@@ -13,7 +13,7 @@ namespace {
 
 // Each chain multiplies its own accumulator's bytes, or the compiler would hoist the
 // (loop-invariant) products.
-__attribute__((target("+dotprod"))) uint64_t RunSdot(int64_t iterations) {
+__attribute__((target("arch=armv8.2-a+dotprod"))) uint64_t RunSdot(int64_t iterations) {
 #define EMBER_DECLARE(c) int32x4_t acc##c = vdupq_n_s32(c);
   EMBER_PEAK_CHAINS(EMBER_DECLARE)
 #undef EMBER_DECLARE

@@ -58,9 +58,9 @@ __attribute__((target("avx2"))) uint64_t RunAvx2(int64_t iterations) {
 
 Int8PeakKernel BestInt8PeakKernel() {
   if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512f")) {
-    return {RunVnni512, kInt8PeakInt8PeakChains * 64.0, "vpdpbusd zmm"};
+    return {RunVnni512, kInt8PeakChains * 64.0, "vpdpbusd zmm"};
   }
-  if (__builtin_cpu_supports("avx2")) return {RunAvx2, kInt8PeakInt8PeakChains * 32.0, "vpmaddubsw+vpmaddwd ymm"};
+  if (__builtin_cpu_supports("avx2")) return {RunAvx2, kInt8PeakChains * 32.0, "vpmaddubsw+vpmaddwd ymm"};
   return {nullptr, 0, "none (no AVX2)"};
 }
 
