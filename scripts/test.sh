@@ -20,13 +20,16 @@
 #      tests and the golden / reference-case tests, run under qemu-aarch64 on every ARM ISA
 #      path (scalar, neon, dotprod; detected on two emulated CPUs, and forced by EMBER_ISA).
 # Stages can be chosen with STAGES="release asan tsan fuzz windows arm64 fresh". Each stage
-# prints its time. Designed to fit in ~45 minutes on a 2-core machine.
+# prints its time. The default (CI) list is "release asan tsan fuzz fresh", designed to fit
+# in ~45 minutes on a 2-core machine: windows and arm64 are not in it yet, because neither
+# has been timed end to end on an idle machine (their first cold builds took 19-41 min on
+# the loaded one, and CI stops at 90 min); run them with STAGES="windows arm64".
 # Every configuration passes all the options it depends on, so trees configured earlier
 # with other options (e.g. by demo.sh) are reconfigured, never silently reused.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-stages="${STAGES:-release asan tsan fuzz windows arm64 fresh}"
+stages="${STAGES:-release asan tsan fuzz fresh}"
 jobs="${JOBS:-$(nproc)}"
 passed=0
 failed=0
