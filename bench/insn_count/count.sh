@@ -3,7 +3,7 @@
 # (bench/README.md, ARM64 section): runs count_driver under qemu-user with insn_plugin.so,
 # with 1 and 11 repetitions, and divides the difference by 10 x 16 rows x blocks x tokens.
 #
-#   RUN="qemu-aarch64 -L /usr/aarch64-linux-gnu" DRIVER=./count_driver bench/insn_count/count.sh dotprod q4_0 2560 1
+#   RUN="qemu-aarch64" DRIVER=./count_driver bench/insn_count/count.sh dotprod q4_0 2560 1
 #   RUN="qemu-x86_64 -cpu max" DRIVER=./count_driver bench/insn_count/count.sh avx2 q4_0 2560 1
 #
 # PLUGIN (default ./insn_plugin.so): built from insn_plugin.c with `gcc -O2 -shared -fPIC`.

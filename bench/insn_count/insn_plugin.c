@@ -2,7 +2,7 @@
  * exit (bench/insn_count/count.sh). The few functions of QEMU 7.2's plugin API it needs are
  * declared here because Debian ships neither qemu-plugin.h nor example plugins:
  *   gcc -O2 -shared -fPIC -o insn_plugin.so bench/insn_count/insn_plugin.c
- *   qemu-aarch64 -L /usr/aarch64-linux-gnu -plugin ./insn_plugin.so PROGRAM ARGS */
+ *   qemu-aarch64 -plugin ./insn_plugin.so PROGRAM ARGS */
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>

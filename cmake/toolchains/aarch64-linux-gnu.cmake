@@ -17,13 +17,16 @@ set(CMAKE_CXX_COMPILER aarch64-linux-gnu-g++)
 set(CMAKE_LIBRARY_ARCHITECTURE aarch64-linux-gnu)
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 
-# ctest (and gtest_discover_tests at build time) start the test binaries through qemu. -L
-# is the cross toolchain's sysroot: qemu looks there first for the dynamic loader and
-# libraries, then in the host's multiarch directories (/lib/aarch64-linux-gnu), where the
-# arm64 packages installed libabsl, libutf8proc and libstdc++. QEMU_CPU (e.g. cortex-a53,
-# which lacks the dot-product extension) picks the emulated CPU; qemu's default, "max", has
-# every extension qemu implements.
+# ctest (and gtest_discover_tests at build time) start the test binaries through qemu, with
+# no -L: the dynamic loader, libc, libstdc++ and the libraries are all the arm64 multiarch
+# packages' (/lib/ld-linux-aarch64.so.1, /lib/aarch64-linux-gnu), one consistent glibc. The
+# cross toolchain's sysroot (/usr/aarch64-linux-gnu) is for linking only: `-L` to it loaded
+# its ld.so (glibc 2.36-8cross1) with the multiarch libc.so.6 (2.36-9+deb12u14), and that
+# pair hung in pthread_create, so every test that started a thread never finished (found
+# through tests/model/attention_test's ThreadPool). QEMU_CPU (e.g. cortex-a53, which lacks
+# the dot-product extension) picks the emulated CPU; qemu's default, "max", has every
+# extension qemu implements.
 find_program(EMBER_QEMU_AARCH64 qemu-aarch64)
 if(EMBER_QEMU_AARCH64)
-  set(CMAKE_CROSSCOMPILING_EMULATOR ${EMBER_QEMU_AARCH64} -L /usr/aarch64-linux-gnu)
+  set(CMAKE_CROSSCOMPILING_EMULATOR ${EMBER_QEMU_AARCH64})
 endif()
