@@ -9,8 +9,10 @@
 #ifndef EMBER_BASE_PLATFORM_H_
 #define EMBER_BASE_PLATFORM_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <ctime>
 #include <string>
 #include <string_view>
@@ -112,10 +114,36 @@ absl::Status RenameReplacing(const std::string& from, const std::string& to);
 // Removes a file; errors are ignored (cleanup after a failure).
 void RemoveFileQuietly(const std::string& path);
 
+// What `path` names, following symbolic links: nothing (or nothing this process may
+// look at), a regular file, a directory, or something else (a device, a pipe). The
+// std::filesystem calls would do on Linux, but on Windows they read a char path in the
+// ANSI code page, so a non-ASCII UTF-8 path would name another file.
+enum class PathKind { kMissing, kRegularFile, kDirectory, kOther };
+PathKind PathKindOf(const std::string& path);
+
+// Creates (or truncates) `path` for writing through stdio, binary mode; nullptr with errno
+// set when it cannot (on Windows also for a path that is not valid UTF-8: EINVAL). Close
+// it with std::fclose.
+std::FILE* CreateFileForWriting(const std::string& path);
+
 // Reads the whole regular file at `path`. IoError if it cannot be opened or read or is not
 // a regular file; InvalidArgumentError if it holds more than `max_bytes` (checked before
 // reading anything).
 absl::StatusOr<std::string> ReadRegularFile(const std::string& path, uint64_t max_bytes);
+
+// ---- Waiting on a word ---------------------------------------------------------------
+
+// Blocks while `word` holds `old`, and returns at once if it does not. May also return
+// spuriously: callers re-check the word. Woken by WakeWaiters on the same word. The OS's
+// own address wait (Linux: std::atomic::wait, a futex in libstdc++; Windows:
+// WaitOnAddress), not std::atomic::wait everywhere: MinGW-w64's GCC 12 libstdc++ has no
+// futex and waits on a condition variable whose notify can fall between a waiter's check
+// of the word and its sleep (GCC bug 106183), which left thread pools asleep for good
+// under Wine (batch_eval_test and speculation_test hung).
+void WaitWhileEqual(const std::atomic<uint32_t>& word, uint32_t old);
+// Wakes every thread (all = true) or one thread blocked in WaitWhileEqual on `word`.
+// Cheap when nobody waits. Call after changing the word.
+void WakeWaiters(std::atomic<uint32_t>& word, bool all);
 
 // ---- Time ----------------------------------------------------------------------------
 

@@ -190,6 +190,16 @@ absl::Status RenameReplacing(const std::string& from, const std::string& to) {
 
 void RemoveFileQuietly(const std::string& path) { ::unlink(path.c_str()); }
 
+PathKind PathKindOf(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return PathKind::kMissing;
+  if (S_ISREG(st.st_mode)) return PathKind::kRegularFile;
+  if (S_ISDIR(st.st_mode)) return PathKind::kDirectory;
+  return PathKind::kOther;
+}
+
+std::FILE* CreateFileForWriting(const std::string& path) { return std::fopen(path.c_str(), "wb"); }
+
 absl::StatusOr<std::string> ReadRegularFile(const std::string& path, uint64_t max_bytes) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   absl::StatusOr<uint64_t> size = RegularFileSize(path, fd);
@@ -209,6 +219,20 @@ absl::StatusOr<std::string> ReadRegularFile(const std::string& path, uint64_t ma
   }
   out.resize(done);
   return out;
+}
+
+// ---- Waiting on a word ---------------------------------------------------------------
+
+// libstdc++ waits on a 32-bit atomic with a futex and skips the wake system call when no
+// thread sleeps, which is all this needs.
+void WaitWhileEqual(const std::atomic<uint32_t>& word, uint32_t old) { word.wait(old, std::memory_order_acquire); }
+
+void WakeWaiters(std::atomic<uint32_t>& word, bool all) {
+  if (all) {
+    word.notify_all();
+  } else {
+    word.notify_one();
+  }
 }
 
 // ---- Time ----------------------------------------------------------------------------

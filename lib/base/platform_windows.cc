@@ -13,6 +13,7 @@
 #include <windows.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <atomic>
 #include <cstring>
 #include <ctime>
@@ -259,6 +260,36 @@ void RemoveFileQuietly(const std::string& path) {
   if (wide.ok()) ::DeleteFileW(wide->c_str());
 }
 
+PathKind PathKindOf(const std::string& path) {
+  absl::StatusOr<std::wstring> wide = Wide(path);
+  if (!wide.ok()) return PathKind::kMissing;
+  // GetFileAttributesW follows symbolic links only for their target's attributes bit, so
+  // a link is opened (as CreateFileW resolves it) when the attributes say reparse point.
+  const DWORD attributes = ::GetFileAttributesW(wide->c_str());
+  if (attributes == INVALID_FILE_ATTRIBUTES) return PathKind::kMissing;
+  if (attributes & FILE_ATTRIBUTE_REPARSE_POINT) {
+    HANDLE h = ::CreateFileW(wide->c_str(), 0, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
+                             OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, nullptr);
+    if (h == INVALID_HANDLE_VALUE) return PathKind::kMissing;
+    Handle target(h);
+    BY_HANDLE_FILE_INFORMATION info{};
+    if (!::GetFileInformationByHandle(h, &info)) return PathKind::kOther;
+    return (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) ? PathKind::kDirectory : PathKind::kRegularFile;
+  }
+  if (attributes & FILE_ATTRIBUTE_DIRECTORY) return PathKind::kDirectory;
+  if (attributes & FILE_ATTRIBUTE_DEVICE) return PathKind::kOther;
+  return PathKind::kRegularFile;
+}
+
+std::FILE* CreateFileForWriting(const std::string& path) {
+  absl::StatusOr<std::wstring> wide = Wide(path);
+  if (!wide.ok()) {
+    errno = EINVAL;
+    return nullptr;
+  }
+  return ::_wfopen(wide->c_str(), L"wb");
+}
+
 absl::StatusOr<std::string> ReadRegularFile(const std::string& path, uint64_t max_bytes) {
   HANDLE raw = INVALID_HANDLE_VALUE;
   absl::StatusOr<uint64_t> size = OpenRegularFile(path, &raw);
@@ -279,6 +310,24 @@ absl::StatusOr<std::string> ReadRegularFile(const std::string& path, uint64_t ma
   }
   out.resize(done);
   return out;
+}
+
+// ---- Waiting on a word ---------------------------------------------------------------
+
+// WaitOnAddress (Windows 8 and later, synchronization.lib): the futex of Windows. A wake
+// with nobody waiting stays in user mode.
+void WaitWhileEqual(const std::atomic<uint32_t>& word, uint32_t old) {
+  static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t) && std::atomic<uint32_t>::is_always_lock_free);
+  if (word.load(std::memory_order_acquire) != old) return;
+  ::WaitOnAddress(const_cast<std::atomic<uint32_t>*>(&word), &old, sizeof(old), INFINITE);
+}
+
+void WakeWaiters(std::atomic<uint32_t>& word, bool all) {
+  if (all) {
+    ::WakeByAddressAll(&word);
+  } else {
+    ::WakeByAddressSingle(&word);
+  }
 }
 
 // ---- Time ----------------------------------------------------------------------------

@@ -1,12 +1,12 @@
 #include "lib/chat/template_source.h"
 
-#include <filesystem>
 #include <optional>
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
 #include "lib/base/errors.h"
 #include "lib/base/mapped_file.h"
+#include "lib/base/platform.h"
 #include "lib/format/gguf.h"
 #include "lib/format/json_text.h"
 
@@ -28,9 +28,9 @@ absl::StatusOr<std::string> ChatTemplateFromGguf(const GgufFile& gguf) {
 
 absl::StatusOr<std::string> ChatTemplateFromHfDir(const std::string& dir) {
   const std::string jinja_path = dir + "/chat_template.jinja";
-  if (std::filesystem::is_regular_file(jinja_path)) return ReadWholeFile(jinja_path);
+  if (PathKindOf(jinja_path) == PathKind::kRegularFile) return ReadWholeFile(jinja_path);
   const std::string config_path = dir + "/tokenizer_config.json";
-  if (!std::filesystem::is_regular_file(config_path)) return std::string();
+  if (PathKindOf(config_path) != PathKind::kRegularFile) return std::string();
   EMBER_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(config_path));
   EMBER_ASSIGN_OR_RETURN(nlohmann::json config, ParseJsonText(text, config_path));
   if (!config.is_object() || !config.contains("chat_template")) return std::string();

@@ -287,7 +287,7 @@ absl::StatusOr<std::string> GgufWriter::ToBytes() const {
 
 absl::Status GgufWriter::WriteFile(const std::string& path) const {
   const std::string tmp = path + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  std::FILE* f = CreateFileForWriting(tmp);
   if (f == nullptr) return IoError(absl::StrCat(tmp, ": cannot create: ", std::strerror(errno)));
   std::setvbuf(f, nullptr, _IOFBF, 1 << 20);
   FileSink sink(f, tmp);

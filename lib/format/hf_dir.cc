@@ -1,12 +1,11 @@
 #include "lib/format/hf_dir.h"
 
-#include <filesystem>
 #include <set>
-#include <system_error>
 #include <utility>
 
 #include "lib/base/errors.h"
 #include "lib/base/mapped_file.h"
+#include "lib/base/platform.h"
 #include "lib/format/json_text.h"
 
 namespace ember {
@@ -29,10 +28,7 @@ std::string JoinPath(const std::string& dir, std::string_view name) {
 }
 
 // Follows symlinks: the Hugging Face cache links snapshot files to blobs elsewhere.
-bool IsFile(const std::string& path) {
-  std::error_code ec;
-  return std::filesystem::is_regular_file(path, ec);
-}
+bool IsFile(const std::string& path) { return PathKindOf(path) == PathKind::kRegularFile; }
 
 absl::StatusOr<std::string> ReadSmallFile(const std::string& path, size_t max_bytes) {
   EMBER_ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> file, MappedFile::Open(path));
@@ -82,15 +78,13 @@ absl::Status ParseIndex(const std::string& path, absl::flat_hash_map<std::string
 }  // namespace
 
 bool HfModelDir::Looks(const std::string& path) {
-  std::error_code ec;
-  return std::filesystem::is_directory(path, ec) && IsFile(JoinPath(path, kConfigName));
+  return PathKindOf(path) == PathKind::kDirectory && IsFile(JoinPath(path, kConfigName));
 }
 
 absl::StatusOr<std::unique_ptr<HfModelDir>> HfModelDir::Open(const std::string& dir_arg) {
   std::string dir = dir_arg;
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  std::error_code ec;
-  if (!std::filesystem::is_directory(dir, ec)) {
+  if (PathKindOf(dir) != PathKind::kDirectory) {
     return IoError(absl::StrCat(dir, ": not a directory"));
   }
   std::unique_ptr<HfModelDir> m(new HfModelDir());

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "lib/base/cpu_relax.h"
+#include "lib/base/platform.h"
 
 namespace ember {
 namespace {
@@ -16,16 +17,15 @@ thread_local bool tl_inside_chunk = false;
 inline uint64_t ChunkCount(uint64_t claim) { return (claim >> 20) & kFieldMask; }
 inline uint64_t NextChunk(uint64_t claim) { return claim & kFieldMask; }
 
-// Waits until `a` differs from `old`: spin first, then futex-wait.
-template <typename T>
-T AwaitChange(const std::atomic<T>& a, T old) {
+// Waits until `a` differs from `old`: spin first, then sleep on the OS's address wait.
+uint32_t AwaitChange(const std::atomic<uint32_t>& a, uint32_t old) {
   for (int i = 0; i < kSpinIterations; ++i) {
-    const T v = a.load(std::memory_order_acquire);
+    const uint32_t v = a.load(std::memory_order_acquire);
     if (v != old) return v;
     CpuRelax();
   }
-  T v;
-  while ((v = a.load(std::memory_order_acquire)) == old) a.wait(old, std::memory_order_acquire);
+  uint32_t v;
+  while ((v = a.load(std::memory_order_acquire)) == old) WaitWhileEqual(a, old);
   return v;
 }
 
@@ -41,7 +41,7 @@ ThreadPool::~ThreadPool() {
     std::lock_guard<std::mutex> lock(call_mu_);
     stop_.store(true, std::memory_order_relaxed);
     generation_.fetch_add(1, std::memory_order_release);
-    generation_.notify_all();
+    WakeWaiters(generation_, /*all=*/true);
   }
   for (std::thread& t : workers_) t.join();
 }
@@ -58,7 +58,7 @@ void ThreadPool::RunChunks() {
     tl_inside_chunk = true;
     (*fn_)(n_ * i / k, n_ * (i + 1) / k);
     tl_inside_chunk = false;
-    if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == k) done_.notify_one();
+    if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == k) WakeWaiters(done_, /*all=*/false);
     claim = claim_.load(std::memory_order_acquire);
   }
 }
@@ -86,7 +86,7 @@ void ThreadPool::For(int64_t n, absl::FunctionRef<void(int64_t, int64_t)> fn) {
   const uint64_t job = (claim_.load(std::memory_order_relaxed) >> 40) + 1;
   claim_.store((job << 40) | (chunks << 20), std::memory_order_release);
   generation_.fetch_add(1, std::memory_order_release);
-  generation_.notify_all();
+  WakeWaiters(generation_, /*all=*/true);
   RunChunks();
   // Wait for chunks other participants claimed and are still running.
   uint32_t finished = done_.load(std::memory_order_acquire);

@@ -5,7 +5,8 @@
 // host: if a worker is descheduled, the others take over its share instead of waiting for
 // it, so a loaded machine degrades to single-thread speed, never below it.
 // Idle workers spin briefly (a decode step issues its next For within microseconds) and
-// then sleep on a futex (std::atomic::wait), so an idle pool costs no CPU.
+// then sleep on the OS's address wait (lib/base/platform.h: a futex on Linux, WaitOnAddress
+// on Windows), so an idle pool costs no CPU.
 #ifndef EMBER_RUNTIME_THREAD_POOL_H_
 #define EMBER_RUNTIME_THREAD_POOL_H_
 

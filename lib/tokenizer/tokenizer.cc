@@ -1,11 +1,11 @@
 // Chooses the tokenizer algorithm from what the model files say.
 #include "lib/tokenizer/tokenizer.h"
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <memory>
 
 #include "lib/base/errors.h"
+#include "lib/base/mapped_file.h"
+#include "lib/base/platform.h"
 #include "lib/format/gguf.h"
 #include "lib/format/json_text.h"
 #include "lib/tokenizer/bpe_tokenizer.h"
@@ -15,13 +15,11 @@
 namespace ember {
 namespace {
 
+// Mapped rather than read through std::ifstream, which on Windows would read a char path
+// in the ANSI code page (lib/base/platform.h takes UTF-8 paths everywhere).
 absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return IoError(absl::StrCat(path, ": cannot open"));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (!in.good() && !in.eof()) return IoError(absl::StrCat(path, ": read failed"));
-  return ss.str();
+  EMBER_ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> file, MappedFile::Open(path));
+  return std::string(reinterpret_cast<const char*>(file->data()), file->size());
 }
 
 absl::StatusOr<nlohmann::json> ParseJsonFile(const std::string& path) {
@@ -55,7 +53,7 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> TokenizerFromHfDir(const std::string&
   EMBER_ASSIGN_OR_RETURN(nlohmann::json tokenizer, ParseJsonFile(tokenizer_path));
   nlohmann::json config = nlohmann::json::object();
   const std::string config_path = dir + "/tokenizer_config.json";
-  if (std::filesystem::exists(config_path)) {
+  if (PathKindOf(config_path) != PathKind::kMissing) {
     EMBER_ASSIGN_OR_RETURN(config, ParseJsonFile(config_path));
   }
   if (!tokenizer.is_object() || !tokenizer.contains("model") || !tokenizer["model"].is_object()) {

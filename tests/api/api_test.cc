@@ -2,8 +2,10 @@
 // sessions sharing a model, cancellation.
 #include <atomic>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "ember/ember.h"
@@ -83,6 +85,58 @@ TEST(ApiLoadTest, NullArgumentsAndMissingFiles) {
   EXPECT_EQ(ember_model_n_vocab(nullptr), 0);
   EXPECT_STREQ(ember_model_architecture(nullptr), "");
   EXPECT_EQ(ember_session_n_past(nullptr), 0);
+}
+
+// Paths are UTF-8 on every OS (ember.h): a GGUF file and a Hugging Face directory whose
+// names are not ASCII load exactly like their ASCII-named originals. On Windows this goes
+// through the wide-character API (std::filesystem or fopen with a char path would read it
+// in the ANSI code page and miss the file).
+TEST(ApiLoadTest, NonAsciiUtf8PathsLoadLikeTheirOriginals) {
+  namespace fs = std::filesystem;
+  const auto u8path = [](const std::string& utf8) {
+    return fs::path(std::u8string(reinterpret_cast<const char8_t*>(utf8.data()), utf8.size()));
+  };
+  const auto utf8 = [](const fs::path& p) {
+    const std::u8string s = p.u8string();
+    return std::string(reinterpret_cast<const char*>(s.data()), s.size());
+  };
+  const fs::path dir = fs::path(ember::testing::WriteTempFile("marker", "")).parent_path() /
+                       u8path("mod\xc3\xa8les \xe6\xa8\xa1\xe5\x9e\x8b \xf0\x9f\x94\xa5");  // "modèles 模型 🔥"
+  fs::create_directories(dir);
+  const fs::path gguf = dir / u8path("histoires-\xc3\xa9t\xc3\xa9.gguf");  // "histoires-été.gguf"
+  fs::copy_file(u8path(StoriesPath()), gguf, fs::copy_options::overwrite_existing);
+  const fs::path hf = dir / u8path("\xd0\xbb\xd0\xb0\xd0\xbc\xd0\xb0");  // "лама"
+  fs::create_directories(hf);
+  for (const fs::directory_entry& e : fs::directory_iterator(u8path(TestDataPath("models/tiny-llama2")))) {
+    fs::copy_file(e.path(), hf / e.path().filename(), fs::copy_options::overwrite_existing);
+  }
+
+  const std::string text = "Once upon a time, a little fox";
+  const std::pair<std::string, std::string> cases[] = {{StoriesPath(), utf8(gguf)},
+                                                       {TestDataPath("models/tiny-llama2"), utf8(hf)}};
+  for (const auto& [original_path, utf8_path] : cases) {
+    ember_model* original = nullptr;
+    ember_model* copy = nullptr;
+    ASSERT_EQ(ember_model_load(original_path.c_str(), nullptr, &original), EMBER_OK) << ember_last_error();
+    ASSERT_EQ(ember_model_load(utf8_path.c_str(), nullptr, &copy), EMBER_OK) << utf8_path << ": " << ember_last_error();
+    EXPECT_EQ(ember_model_n_vocab(copy), ember_model_n_vocab(original));
+    EXPECT_STREQ(ember_model_architecture(copy), ember_model_architecture(original));
+    int32_t want[64], got[64];
+    size_t n_want = 0, n_got = 0;
+    ASSERT_EQ(ember_tokenize(original, text.data(), text.size(), EMBER_TOKENIZE_DEFAULT, want, 64, &n_want),
+              EMBER_OK);
+    ASSERT_EQ(ember_tokenize(copy, text.data(), text.size(), EMBER_TOKENIZE_DEFAULT, got, 64, &n_got), EMBER_OK);
+    EXPECT_EQ(std::vector<int32_t>(got, got + n_got), std::vector<int32_t>(want, want + n_want)) << utf8_path;
+    ember_model_free(copy);
+    ember_model_free(original);
+  }
+  // A missing non-ASCII path is an I/O error that names the path as given.
+  const std::string missing = utf8(dir / u8path("\xc3\xa9.gguf"));
+  ember_model* m = nullptr;
+  EXPECT_EQ(ember_model_load(missing.c_str(), nullptr, &m), EMBER_ERR_IO);
+  EXPECT_NE(std::string(ember_last_error()).find("\xc3\xa9.gguf"), std::string::npos) << ember_last_error();
+  std::error_code ec;
+  fs::remove_all(dir, ec);
 }
 
 TEST(ApiLoadTest, TruncatedModelIsAnErrorNotACrash) {
