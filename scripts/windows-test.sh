@@ -8,7 +8,7 @@
 #      and static builds of simple_generate print the same story, and so does the Linux
 #      build's when build/ has one (same API, same numbers);
 # and ends with "windows: P passed, F failed" (suites + checks). Extra arguments go to
-# CMake (e.g. -DCMAKE_CXX_COMPILER_LAUNCHER=ccache).
+# CMake (scripts/build.sh already compiles through ccache where it is installed).
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${BUILD_DIR:-$root/build-windows}"
@@ -70,7 +70,10 @@ t=$SECONDS
 xml="$build/gtest-xml"
 rm -rf "$xml"; mkdir -p "$xml"
 log="$build/ctest.log"
-GTEST_OUTPUT="xml:$xml/" ctest --test-dir "$build" --output-on-failure -j "$jobs" --timeout 900 2>&1 | tee "$log"
+# GoogleTest's reports: a Windows path (winepath), since Wine reads /a/b as \\a\\b on the
+# current drive.
+xml_win="$(winepath -w "$xml" 2>/dev/null)"
+GTEST_OUTPUT="xml:${xml_win:-$xml}\\" ctest --test-dir "$build" --output-on-failure -j "$jobs" --timeout 900 2>&1 | tee "$log"
 total=0
 line=$(grep -E "tests passed, [0-9]+ tests failed out of [0-9]+" "$log" | tail -1)
 if [ -z "$line" ]; then

@@ -47,7 +47,9 @@ TEST(ChatConformanceTest, EveryCaseRendersLikeJinja2) {
     } else {
       ok = rendered.ok() && *rendered == c["expected"].get<std::string>();
       EXPECT_TRUE(rendered.ok()) << name << ": " << rendered.status();
-      if (rendered.ok()) EXPECT_EQ(*rendered, c["expected"].get<std::string>()) << name;
+      if (rendered.ok()) {
+        EXPECT_EQ(*rendered, c["expected"].get<std::string>()) << name;
+      }
     }
     auto& [p, t] = per_template[path];
     ++t;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -36,10 +37,12 @@ constexpr absl::StatusCode kIo = absl::StatusCode::kUnavailable;
 std::string FixtureDir(const char* name) { return TestDataPath(std::string("models/") + name); }
 
 void WriteFile(const fs::path& path, std::string_view bytes) {
-  FILE* f = std::fopen(path.c_str(), "wb");
-  ASSERT_NE(f, nullptr) << path;
-  ASSERT_EQ(std::fwrite(bytes.data(), 1, bytes.size(), f), bytes.size());
-  std::fclose(f);
+  // std::ofstream takes the path itself: fopen would need path.c_str(), which is wchar_t
+  // on Windows.
+  std::ofstream out(path, std::ios::binary);
+  ASSERT_TRUE(out) << path;
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  ASSERT_TRUE(out.flush()) << path;
 }
 
 // A fresh directory per test under the temp dir, removed afterwards.
@@ -381,7 +384,8 @@ TEST_F(HfDirTest, IndexPointingOutsideTheDirectory) {
                                                        std::string("\"") + shard + "\""});
   }
   std::string nul_name = json{{"weight_map", {{"a", std::string("x\0y", 3)}}}}.dump();
-  std::string dir = MakeDir("nul", {{"model.safetensors.index.json", nul_name}});
+  // (Not a directory called "nul": that is a reserved device name on Windows.)
+  std::string dir = MakeDir("nul-byte", {{"model.safetensors.index.json", nul_name}});
   ExpectError(HfModelDir::Open(dir), kInvalidModel, {"'a'"});
 }
 

@@ -317,7 +317,9 @@ class BatchOutcomeTest : public ::testing::Test {
     SessionOptions o;
     o.n_ctx = n_ctx;
     std::unique_ptr<Session> s = MustCreate(*model_, o);
-    if (s != nullptr) EXPECT_TRUE(s->Eval(Tokens(history, static_cast<int32_t>(history), n_vocab()), nullptr, nullptr).ok());
+    if (s != nullptr) {
+      EXPECT_TRUE(s->Eval(Tokens(history, static_cast<int32_t>(history), n_vocab()), nullptr, nullptr).ok());
+    }
     return s;
   }
   int32_t n_vocab() const { return model_->config().n_vocab; }

@@ -1,5 +1,6 @@
 // Malformed tokenizer.json and GGUF vocabularies: each must give InvalidModelError (or
 // UnsupportedError for options ember does not implement) naming the field, never a crash.
+#include <filesystem>
 #include <functional>
 #include <random>
 #include <string>
@@ -119,7 +120,7 @@ TEST(BpeHostileJson, BadFilesThroughTheFactory) {
                                   std::string("[1,2]"), std::string("{\"model\": 5}"),
                                   std::string("{\"model\": {\"type\": \"BPE\"}, \"pre_tokenizer\": {\"type\": \"ByteLevel\"}}")}) {
     const std::string path = ::ember::testing::WriteTempFile("tokenizer.json", text);
-    const std::string dir = path.substr(0, path.rfind('/'));
+    const std::string dir = std::filesystem::path(path).parent_path().string();  // '\\' separates on Windows
     auto t = TokenizerFromHfDir(dir);
     ASSERT_FALSE(t.ok()) << text;
     EXPECT_EQ(t.status().code(), absl::StatusCode::kDataLoss) << t.status();
