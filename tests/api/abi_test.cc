@@ -15,7 +15,7 @@
 namespace {
 
 std::set<std::string> DeclaredInHeader() {
-  std::string header = ember::testing::ReadFileBytes(std::string(EMBER_SOURCE_DIR) + "/include/ember/ember.h");
+  std::string header = ember::testing::ReadFileBytes(ember::testing::SourcePath("include/ember/ember.h"));
   std::set<std::string> names;
   std::istringstream in(header);
   std::string line;
@@ -31,7 +31,7 @@ std::set<std::string> DeclaredInHeader() {
 // lib/api/ember.map as symbol -> version node. Wildcards in a global: list are recorded
 // under the name "*" so that the test can reject them.
 std::map<std::string, std::string> VersionScript() {
-  std::string map = ember::testing::ReadFileBytes(std::string(EMBER_SOURCE_DIR) + "/lib/api/ember.map");
+  std::string map = ember::testing::ReadFileBytes(ember::testing::SourcePath("lib/api/ember.map"));
   map = std::regex_replace(map, std::regex(R"(/\*[^*]*\*+([^/*][^*]*\*+)*/)"), " ");  // comments
   std::map<std::string, std::string> nodes;
   const std::regex node(R"(([A-Za-z0-9_.]+)\s*\{([^}]*)\})");
@@ -96,7 +96,7 @@ TEST(AbiTest, VersionScriptListsEveryFunctionExplicitly) {
 //        {print; prev = $0}' include/ember/ember.h > /tmp/ember.h && mv /tmp/ember.h include/ember/ember.h
 TEST(AbiTest, StatusFunctionsAreNodiscard) {
   std::istringstream in(
-      ember::testing::ReadFileBytes(std::string(EMBER_SOURCE_DIR) + "/include/ember/ember.h"));
+      ember::testing::ReadFileBytes(ember::testing::SourcePath("include/ember/ember.h")));
   std::string previous, line;
   int status_functions = 0;
   while (std::getline(in, line)) {

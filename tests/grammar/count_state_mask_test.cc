@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "lib/grammar/grammar_constraint.h"
 #include "lib/tokenizer/tokenizer.h"
+#include "tests/support/test_support.h"
 
 namespace ember::grammar {
 namespace {
@@ -316,7 +317,7 @@ constexpr char kPrettyInstance[] = "{\n  \"a\": [\n    1,\n    {\n      \"b\": \
 
 TEST(CountStates, Phi2MasksAlongInstancesEqualPerTokenStepping) {
   absl::StatusOr<std::unique_ptr<Tokenizer>> tok =
-      TokenizerFromHfDir((std::filesystem::path(EMBER_TEST_DATA_DIR) / "models" / "tiny-phi2").string());
+      TokenizerFromHfDir(::ember::testing::TestDataPath("models/tiny-phi2"));
   ASSERT_TRUE(tok.ok()) << tok.status();
   absl::StatusOr<std::shared_ptr<const TokenTrie>> trie = TokenTrie::Build(**tok, (*tok)->n_tokens());
   ASSERT_TRUE(trie.ok());

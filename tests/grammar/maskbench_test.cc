@@ -16,6 +16,7 @@
 #include "lib/grammar/text_check.h"
 #include "lib/tokenizer/tokenizer.h"
 #include "nlohmann/json.hpp"
+#include "tests/support/test_support.h"
 
 namespace ember::grammar {
 namespace {
@@ -30,9 +31,9 @@ std::string ReadFile(const std::filesystem::path& p) {
 }
 
 TEST(Maskbench, NoInvalidInstanceIsAcceptedAndTheSampleMostlyPasses) {
-  const std::filesystem::path dir = std::filesystem::path(EMBER_TEST_DATA_DIR) / "structured" / "maskbench-dev";
+  const std::filesystem::path dir = std::filesystem::path(::ember::testing::TestDataPath("structured/maskbench-dev"));
   absl::StatusOr<std::unique_ptr<Tokenizer>> tok =
-      TokenizerFromHfDir((std::filesystem::path(EMBER_TEST_DATA_DIR) / "models" / "tiny-phi2").string());
+      TokenizerFromHfDir(::ember::testing::TestDataPath("models/tiny-phi2"));
   ASSERT_TRUE(tok.ok()) << tok.status();
   absl::StatusOr<std::shared_ptr<const TokenTrie>> trie = TokenTrie::Build(**tok, (*tok)->n_tokens());
   ASSERT_TRUE(trie.ok());

@@ -8,10 +8,12 @@
 #include <regex>
 #include <string>
 
+#include "tests/support/test_support.h"
+
 namespace {
 
 TEST(ServeLayering, ServerIncludesOnlyThePublicHeader) {
-  const std::filesystem::path dir = std::filesystem::path(EMBER_SOURCE_DIR) / "server";
+  const std::filesystem::path dir = std::filesystem::path(ember::testing::SourcePath("server"));
   const std::regex include(R"re(^\s*#\s*include\s*[<"]([^>"]+)[>"])re");
   int files = 0;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {

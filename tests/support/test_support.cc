@@ -23,6 +23,10 @@ std::optional<std::string> SharedPath(std::string_view relative) {
   return p;
 }
 
+std::string SourcePath(std::string_view relative) {
+  return std::string(EMBER_SOURCE_DIR) + "/" + std::string(relative);
+}
+
 std::string CliPath() { return EMBER_CLI_PATH; }
 std::string BinaryDir() { return EMBER_BINARY_DIR; }
 

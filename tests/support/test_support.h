@@ -18,6 +18,8 @@ std::string TestDataPath(std::string_view relative);
 // Absolute path of a file under ../shared, or nullopt when the kit is not beside the repo
 // (a fresh clone must pass without it; tests use it only for extra cases).
 std::optional<std::string> SharedPath(std::string_view relative);
+// Absolute path of a file of the source tree (the checkout).
+std::string SourcePath(std::string_view relative);
 // Path of the built `ember` command line tool.
 std::string CliPath();
 std::string BinaryDir();
