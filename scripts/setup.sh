@@ -43,6 +43,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
+  ccache   # scripts/build.sh compiles through it: repeated runs rebuild only what changed
   libabsl-dev nlohmann-json3-dev libutf8proc-dev libeigen3-dev
   libdnnl-dev ocl-icd-opencl-dev
   libgtest-dev libgmock-dev libbenchmark-dev

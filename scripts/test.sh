@@ -13,23 +13,23 @@
 #   6. windows: ember.dll, libember.dll.a and libember.a cross-compiled with MinGW-w64
 #      (cmake/toolchains/mingw-w64.cmake) against a dependency prefix that
 #      scripts/windows-deps.sh builds once per machine from Debian's sources (cached outside
-#      the checkout); ember.dll's export table checked against lib/api/ember.map; the
-#      library's GoogleTest suites and the C examples run under Wine. Skipped, saying so,
-#      where Wine or MinGW-w64 is missing (scripts/setup.sh installs both).
-#   7. arm64: the aarch64 cross build (cmake/toolchains/aarch64-linux-gnu.cmake) of the kernel
-#      tests and the golden / reference-case tests, run under qemu-aarch64 on every ARM ISA
-#      path (scalar, neon, dotprod; detected on two emulated CPUs, and forced by EMBER_ISA).
-# Stages can be chosen with STAGES="release asan tsan fuzz windows arm64 fresh". Each stage
-# prints its time. The default (CI) list is "release asan tsan fuzz fresh", designed to fit
-# in ~45 minutes on a 2-core machine: windows and arm64 are not in it yet, because neither
-# has been timed end to end on an idle machine (their first cold builds took 19-41 min on
-# the loaded one, and CI stops at 90 min); run them with STAGES="windows arm64".
+#      the checkout); ember.dll's export table checked against lib/api/ember.map; every
+#      GoogleTest program of the library and the C examples run under Wine. Skipped, saying
+#      so, where Wine or MinGW-w64 is missing (scripts/setup.sh installs both).
+#   7. arm64: the aarch64 cross build (cmake/toolchains/aarch64-linux-gnu.cmake) of every
+#      kernels and model test (the golden logits and reference cases among them), run under
+#      qemu-aarch64 on every ARM ISA path (scalar, neon, dotprod; detected on two emulated
+#      CPUs, and forced by EMBER_ISA).
+# Stages can be chosen with STAGES="release asan tsan fuzz windows arm64 fresh"; that is also
+# the default (CI) list. Each stage prints its time, and the run ends with all of them.
+# Every tree compiles through ccache where it is installed (scripts/build.sh), so a run
+# recompiles what changed since the machine's last run (EMBER_CCACHE=0 compiles everything).
 # Every configuration passes all the options it depends on, so trees configured earlier
 # with other options (e.g. by demo.sh) are reconfigured, never silently reused.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-stages="${STAGES:-release asan tsan fuzz fresh}"
+stages="${STAGES:-release asan tsan fuzz windows arm64 fresh}"
 jobs="${JOBS:-$(nproc)}"
 passed=0
 failed=0
@@ -142,20 +142,16 @@ for s in $stages; do
       #   3. EMBER_ISA=scalar and EMBER_ISA=neon on the default CPU: golden_test's int8 cases
       #      (the quantized matmul kernels) forced to each path; isa_golden_test in run 1
       #      already compares every path's float and exact-Q8 logits with the references.
-      # tests/model/attention_test is left out: under qemu it ran over 12 minutes (0.9 s natively).
-      arm64_targets="dispatch_test attention_kernels_test ops_simd_test matmul_test blocks_test golden_test isa_golden_test ops_test"
+      # Every program of tests/kernels and tests/model (the ISA-dependent code).
+      arm64_targets="dispatch_test attention_kernels_test ops_simd_test matmul_test blocks_test golden_test
+        isa_golden_test ops_test attention_test chat_template_test end_of_generation_test model_load_test
+        output_weights_test synth_test"
       arm64_dir="$root/build-arm64"
-      # A cross tree of its own; ccache (where installed) keeps repeated runs to the changes.
-      arm64_launcher=()
-      if command -v ccache >/dev/null; then
-        arm64_launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
-      fi
       if ! command -v qemu-aarch64 >/dev/null || ! command -v aarch64-linux-gnu-g++ >/dev/null; then
         echo "arm64: qemu-aarch64 or aarch64-linux-gnu-g++ is missing (scripts/setup.sh installs them)"
         failed=$((failed + 1)); failed_stages+=("arm64-tools")
       elif BUILD_DIR="$arm64_dir" JOBS="$jobs" TARGETS="$arm64_targets" "$root/scripts/build.sh" \
              -DCMAKE_TOOLCHAIN_FILE="$root/cmake/toolchains/aarch64-linux-gnu.cmake" "${common_opts[@]}" \
-             "${arm64_launcher[@]}" \
              -DEMBER_BUILD_TESTS=ON -DEMBER_BUILD_BENCH=OFF; then
         if ! configure_only; then
           kernel_tests='^(DispatchTest|AttentionKernelsTest|GeluNewSimdTest|Q8QuantizeSimdTest|MatMulTest)\.'
