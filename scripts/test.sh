@@ -148,10 +148,9 @@ for s in $stages; do
       #   3. EMBER_ISA=scalar and EMBER_ISA=neon on the default CPU: golden_test's int8 cases
       #      (the quantized matmul kernels) forced to each path; isa_golden_test in run 1
       #      already compares every path's float and exact-Q8 logits with the references.
-      # Every program of tests/kernels and tests/model (the ISA-dependent code).
-      arm64_targets="dispatch_test attention_kernels_test ops_simd_test matmul_test blocks_test golden_test
-        isa_golden_test ops_test attention_test chat_template_test end_of_generation_test model_load_test
-        output_weights_test synth_test"
+      # Every program of tests/kernels and tests/model (the ISA-dependent code), one per
+      # *_test.cc as tests/CMakeLists.txt makes them (kernels/x86 is x86-64 only).
+      arm64_targets="$(cd "$root/tests" && for f in kernels/*_test.cc model/*_test.cc; do basename "$f" .cc; done)"
       arm64_dir="$root/build-arm64"
       if ! command -v qemu-aarch64 >/dev/null || ! command -v aarch64-linux-gnu-g++ >/dev/null; then
         echo "arm64: qemu-aarch64 or aarch64-linux-gnu-g++ is missing (scripts/setup.sh installs them)"

@@ -263,8 +263,8 @@ void RemoveFileQuietly(const std::string& path) {
 PathKind PathKindOf(const std::string& path) {
   absl::StatusOr<std::wstring> wide = Wide(path);
   if (!wide.ok()) return PathKind::kMissing;
-  // GetFileAttributesW follows symbolic links only for their target's attributes bit, so
-  // a link is opened (as CreateFileW resolves it) when the attributes say reparse point.
+  // GetFileAttributesW describes a symbolic link itself, not what it points to; so a
+  // reparse point is opened (CreateFileW follows links) and its target's attributes read.
   const DWORD attributes = ::GetFileAttributesW(wide->c_str());
   if (attributes == INVALID_FILE_ATTRIBUTES) return PathKind::kMissing;
   if (attributes & FILE_ATTRIBUTE_REPARSE_POINT) {
@@ -318,7 +318,7 @@ absl::StatusOr<std::string> ReadRegularFile(const std::string& path, uint64_t ma
 // with nobody waiting stays in user mode.
 void WaitWhileEqual(const std::atomic<uint32_t>& word, uint32_t old) {
   static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t) && std::atomic<uint32_t>::is_always_lock_free);
-  if (word.load(std::memory_order_acquire) != old) return;
+  // WaitOnAddress itself returns at once when the word no longer holds `old`.
   ::WaitOnAddress(const_cast<std::atomic<uint32_t>*>(&word), &old, sizeof(old), INFINITE);
 }
 

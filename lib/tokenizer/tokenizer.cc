@@ -1,10 +1,11 @@
 // Chooses the tokenizer algorithm from what the model files say.
 #include "lib/tokenizer/tokenizer.h"
 
+#include <cstdint>
+#include <limits>
 #include <memory>
 
 #include "lib/base/errors.h"
-#include "lib/base/mapped_file.h"
 #include "lib/base/platform.h"
 #include "lib/format/gguf.h"
 #include "lib/format/json_text.h"
@@ -15,15 +16,10 @@
 namespace ember {
 namespace {
 
-// Mapped rather than read through std::ifstream, which on Windows would read a char path
-// in the ANSI code page (lib/base/platform.h takes UTF-8 paths everywhere).
-absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
-  EMBER_ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> file, MappedFile::Open(path));
-  return std::string(reinterpret_cast<const char*>(file->data()), file->size());
-}
-
 absl::StatusOr<nlohmann::json> ParseJsonFile(const std::string& path) {
-  EMBER_ASSIGN_OR_RETURN(std::string text, ReadSmallFile(path));
+  // The seam's reader takes UTF-8 paths on every OS (std::ifstream would read a char path
+  // in the ANSI code page on Windows). No size limit, as before.
+  EMBER_ASSIGN_OR_RETURN(std::string text, ReadRegularFile(path, std::numeric_limits<uint64_t>::max()));
   return ParseJsonText(text, path);
 }
 
